@@ -1,0 +1,128 @@
+package dev.cairn.store;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.manifest.ChunkListDigest;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.store.manifest.DeltaBuilder;
+import dev.cairn.store.manifest.EntryBody;
+import dev.cairn.store.manifest.Segments;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Collects the chunk list of one entry of a {@link PutSession}: digest for the canonical header,
+ * the full list in segments, and (when the session has a parent) the delta edits. Not thread-safe.
+ */
+public final class EntryBuilder {
+    private final PutSession session;
+    final int index;
+    final String name;
+    private final Segments.Writer full;
+    private final DeltaBuilder delta;
+    private final ChunkListDigest digest = new ChunkListDigest();
+    private EntryHeader header;
+    private EntryBody.Delta deltaBody;
+
+    EntryBuilder(PutSession session, int index, String name, Segments.Writer full, DeltaBuilder delta) {
+        this.session = session;
+        this.index = index;
+        this.name = name;
+        this.full = full;
+        this.delta = delta;
+    }
+
+    /** Appends a ref whose chunk the caller knows the store has (it just stored or found it). */
+    public void add(ChunkRef ref) throws CairnException {
+        checkOpen();
+        digest.add(ref);
+        full.add(ref);
+        if (delta != null) {
+            delta.add(ref);
+        }
+    }
+
+    /**
+     * Appends refs sent by a remote writer, checking first that the store has every chunk.
+     *
+     * @throws CairnException {@link Status#MISSING_CHUNKS} naming the missing ids; nothing is appended
+     */
+    public void addChecked(List<ChunkRef> refs) throws CairnException {
+        checkOpen();
+        List<ChunkId> ids = new ArrayList<>(refs.size());
+        for (ChunkRef r : refs) {
+            ids.add(r.id());
+        }
+        boolean[] have = session.repository().chunks().contains(ids);
+        List<ChunkId> missing = new ArrayList<>();
+        for (int i = 0; i < have.length; i++) {
+            if (!have[i]) {
+                missing.add(ids.get(i));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new MissingChunksException(missing);
+        }
+        for (ChunkRef r : refs) {
+            add(r);
+        }
+    }
+
+    /** Bytes added so far. */
+    public long bytes() {
+        return digest.bytes();
+    }
+
+    /** Ends the entry and returns its canonical header. */
+    public EntryHeader finish() throws CairnException {
+        checkOpen();
+        full.finish();
+        deltaBody = delta == null ? null : delta.finish();
+        header = digest.finish(name);
+        session.entryFinished(this);
+        return header;
+    }
+
+    /** Ends an empty directory entry. */
+    void finishAsDirectory() throws CairnException {
+        checkOpen();
+        full.finish();
+        deltaBody = new EntryBody.Delta(0, List.of());
+        header = ChunkListDigest.directory(name);
+    }
+
+    boolean finished() {
+        return header != null;
+    }
+
+    EntryHeader header() {
+        return header;
+    }
+
+    /** The delta body, or null if there is no parent or the delta builder gave up. */
+    EntryBody.Delta deltaBody() {
+        return deltaBody;
+    }
+
+    long refs() {
+        return full.count();
+    }
+
+    /** Refs already written to segments (the rest is still buffered). */
+    long flushedRefs() {
+        return full.flushedCount();
+    }
+
+    void forEachBuffered(java.util.function.Consumer<ChunkRef> c) {
+        full.forEachBuffered(c);
+    }
+
+    private void checkOpen() {
+        if (header != null) {
+            throw new IllegalStateException("entry '" + name + "' is already finished");
+        }
+    }
+}

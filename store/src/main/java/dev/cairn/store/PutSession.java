@@ -1,0 +1,342 @@
+package dev.cairn.store;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.ManifestHeader;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.manifest.DeltaBuilder;
+import dev.cairn.store.manifest.EntryBody;
+import dev.cairn.store.manifest.Labels;
+import dev.cairn.store.manifest.ManifestStore;
+import dev.cairn.store.manifest.RefCursor;
+import dev.cairn.store.manifest.Segments;
+import dev.cairn.store.manifest.StoredManifest;
+import dev.cairn.store.manifest.StoredManifestCodec;
+import dev.cairn.store.meta.MetaDb;
+import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.util.FaultPoints;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One checkpoint being written: entries are added in ascending name order (UTF-8 byte order, the
+ * order of the canonical header), each as a stream of chunk refs, then the session commits or
+ * aborts. The chunk lists go to RocksDB segments as they arrive, so memory stays bounded.
+ *
+ * <p>Commit order (docs/FORMAT.md, "Ordering rules"): chunk data durable and indexed
+ * ({@link dev.cairn.store.chunk.ChunkStore#flush()}), then one synced batch with the manifest,
+ * its labels and index entries. Until then nothing of the session is visible, and a crash leaves
+ * only unreferenced segments and chunks, which GC removes.
+ *
+ * <p>Not thread-safe: one writer drives a session. Open sessions are registered with the
+ * repository so that GC treats what they reference as live.
+ */
+public final class PutSession implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Repository repo;
+    private final PutOptions options;
+    private final StoredManifest parent;
+    private final long sweepGenerationAtStart;
+    private final byte[] fullStorage = newStorageId();
+    private final byte[] deltaStorage = newStorageId();
+    private final List<EntryBuilder> entries = new ArrayList<>();
+    private EntryBuilder open;
+    private long newBytes;
+    private long storedBytes;
+    private long newChunks;
+    private boolean done;
+
+    PutSession(Repository repo, PutOptions options, StoredManifest parent) {
+        this.repo = repo;
+        this.options = options;
+        this.parent = parent;
+        this.sweepGenerationAtStart = repo.sweepGeneration();
+    }
+
+    public PutOptions options() {
+        return options;
+    }
+
+    /** The parent the session aligns against (explicit or automatic), or null. */
+    public ManifestId parent() {
+        return parent == null ? null : parent.id();
+    }
+
+    Repository repository() {
+        return repo;
+    }
+
+    /**
+     * Starts the next file entry ({@code ""} for a single-stream checkpoint).
+     *
+     * @throws IllegalArgumentException if the name is invalid or not after the previous entry's
+     */
+    public EntryBuilder entry(String name) throws CairnException {
+        checkNext(name);
+        int index = entries.size();
+        Segments.Writer full = new Segments.Writer(repo.db(), fullStorage, index);
+        DeltaBuilder delta = null;
+        if (parent != null) {
+            int pe = parent.header().indexOf(name);
+            RefCursor pc = pe < 0 ? null : repo.manifests().cursor(parent, pe);
+            delta = new DeltaBuilder(pc, Math.max(pe, 0), repo.options().deltaWindow(), StoredManifestCodec.MAX_OPS,
+                    new Segments.Writer(repo.db(), deltaStorage, index));
+        }
+        open = new EntryBuilder(this, index, name, full, delta);
+        entries.add(open);
+        return open;
+    }
+
+    /** Adds an empty directory entry. */
+    public void directory(String name) throws CairnException {
+        checkNext(name);
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("a directory entry needs a name");
+        }
+        EntryBuilder e = new EntryBuilder(this, entries.size(), name, new Segments.Writer(repo.db(), fullStorage,
+                entries.size()), null);
+        entries.add(e);
+        e.finishAsDirectory();
+    }
+
+    /** Counts a chunk this session appended to the store (for the result's newBytes). */
+    public void recordStored(int rawLength, int storedLength) {
+        newBytes += rawLength;
+        storedBytes += storedLength;
+        newChunks++;
+    }
+
+    void entryFinished(EntryBuilder e) {
+        if (e == open) {
+            open = null;
+        }
+    }
+
+    /**
+     * Commits the checkpoint: makes its chunks durable, re-checks them if a sweep ran meanwhile,
+     * decides full or delta, and writes manifest + labels + indexes in one synced batch.
+     *
+     * @throws MissingChunksException if a referenced chunk is gone (swept by a concurrent GC)
+     */
+    public PutResult commit() throws java.io.IOException {
+        checkActive();
+        if (open != null) {
+            throw new IllegalStateException("entry '" + open.name + "' is not finished");
+        }
+        if (entries.isEmpty()) {
+            throw new CairnException(Status.BAD_REQUEST, "a checkpoint needs at least one entry");
+        }
+        repo.chunks().flush();
+        FaultPoints.reach("commit.after-flush");
+        List<EntryHeader> headers = new ArrayList<>();
+        for (EntryBuilder e : entries) {
+            headers.add(e.header());
+        }
+        ManifestHeader header = new ManifestHeader(options.meta(), headers);
+        byte[] headerBytes = header.encode();
+        ManifestId id = ManifestId.fromBytes(dev.cairn.protocol.chunk.ChunkId.newDigest().digest(headerBytes));
+        ManifestStore ms = repo.manifests();
+        repo.commitLock().readLock().lock();
+        try {
+            synchronized (repo.manifestMutex()) {
+                StoredManifest existing = ms.find(id);
+                if (existing != null) {
+                    return commitExisting(existing, header);
+                }
+                if (repo.sweepGeneration() != sweepGenerationAtStart) {
+                    verifyChunksPresent();
+                }
+                StoredManifest m = chooseForm(id, header, headerBytes);
+                try (MetaDb.Batch b = repo.db().batch()) {
+                    ms.addNew(b, m, Labels.of(options.tags()));
+                    ManifestStore.deleteSegments(b, m.isDelta() ? fullStorage : deltaStorage);
+                    FaultPoints.reach("commit.before-batch");
+                    repo.db().write(b, true);
+                }
+                done = true;
+                FaultPoints.reach("commit.after-batch");
+                return new PutResult(id, m.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
+                        newChunks, m.parent(), false);
+            }
+        } finally {
+            repo.commitLock().readLock().unlock();
+            if (done) {
+                repo.sessionEnded(this);
+            }
+        }
+    }
+
+    /** Abandons the session: its segments are deleted; chunks it stored stay for GC to judge. */
+    public void abort() {
+        if (done) {
+            return;
+        }
+        done = true;
+        try (MetaDb.Batch b = repo.db().batch()) {
+            ManifestStore.deleteSegments(b, fullStorage);
+            ManifestStore.deleteSegments(b, deltaStorage);
+            repo.db().write(b, false);
+        } catch (CairnException e) {
+            // Leftover segments are unreferenced; GC removes them.
+        } finally {
+            repo.sessionEnded(this);
+        }
+    }
+
+    @Override
+    public void close() {
+        abort();
+    }
+
+    public boolean isDone() {
+        return done;
+    }
+
+    /**
+     * Hands every chunk id this session references so far to {@code c} (GC marks them live).
+     * Safe to call from another thread only while the writer is paused by the caller's protocol.
+     */
+    public void forEachReferencedChunk(Consumer<ChunkId> c) throws CairnException {
+        for (EntryBuilder e : entries) {
+            RefCursor cur = repo.manifests().segmentCursor(fullStorage, e.index, e.flushedRefs());
+            ChunkRef r;
+            while ((r = cur.next()) != null) {
+                c.accept(r.id());
+            }
+            e.forEachBuffered(ref -> c.accept(ref.id()));
+        }
+    }
+
+    private PutResult commitExisting(StoredManifest existing, ManifestHeader header) throws CairnException {
+        // An identical checkpoint (same metadata, same bytes) is already stored: keep it, add tags,
+        // and bring it back from the trash if it was there. Our own segments are dropped.
+        Labels labels = repo.manifests().labels(existing.id());
+        try (MetaDb.Batch b = repo.db().batch()) {
+            java.util.TreeSet<String> tags = new java.util.TreeSet<>(labels.tags());
+            tags.addAll(options.tags());
+            Labels updated = labels.withTags(tags);
+            if (labels.inTrash()) {
+                repo.manifests().untrash(b, existing, updated);
+            } else {
+                repo.manifests().putLabels(b, existing.id(), updated);
+            }
+            ManifestStore.deleteSegments(b, fullStorage);
+            ManifestStore.deleteSegments(b, deltaStorage);
+            repo.db().write(b, true);
+        }
+        done = true;
+        return new PutResult(existing.id(), existing.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
+                newChunks, existing.parent(), true);
+    }
+
+    private StoredManifest chooseForm(ManifestId id, ManifestHeader header, byte[] headerBytes) throws CairnException {
+        List<EntryBody> full = new ArrayList<>();
+        for (EntryBuilder e : entries) {
+            full.add(new EntryBody.Full(e.refs()));
+        }
+        StoredManifest fullForm = new StoredManifest(id, header, headerBytes, null, 0, fullStorage, full);
+        if (parent == null || parent.depth() + 1 > repo.options().maxChainDepth()) {
+            return fullForm;
+        }
+        StoredManifest current = repo.manifests().find(parent.id());
+        if (current == null || repo.manifests().labels(parent.id()).inTrash()) {
+            return fullForm; // the parent was trimmed meanwhile; a full manifest needs nothing of it
+        }
+        List<EntryBody> deltas = new ArrayList<>();
+        long stored = 0;
+        int ops = 0;
+        for (EntryBuilder e : entries) {
+            EntryBody.Delta d = e.deltaBody();
+            if (d == null) {
+                return fullForm;
+            }
+            deltas.add(d);
+            stored += d.newRefs();
+            ops += d.ops().size();
+        }
+        if (ops > StoredManifestCodec.MAX_OPS) {
+            return fullForm;
+        }
+        // Compare metadata sizes: a ref is 36 bytes in a segment, an op at most 21 in the record.
+        double deltaCost = stored * 36.0 + ops * 21.0;
+        double fullCost = totalRefs() * 36.0;
+        if (deltaCost > fullCost * repo.options().deltaMaxRatio()) {
+            return fullForm;
+        }
+        return new StoredManifest(id, header, headerBytes, current.id(), current.depth() + 1, deltaStorage, deltas);
+    }
+
+    private void verifyChunksPresent() throws CairnException {
+        List<ChunkId> batch = new ArrayList<>(4096);
+        List<ChunkId> missing = new ArrayList<>();
+        for (EntryBuilder e : entries) {
+            RefCursor cur = repo.manifests().segmentCursor(fullStorage, e.index, e.refs());
+            ChunkRef r;
+            while ((r = cur.next()) != null) {
+                batch.add(r.id());
+                if (batch.size() == 4096) {
+                    collectMissing(batch, missing);
+                }
+            }
+        }
+        collectMissing(batch, missing);
+        if (!missing.isEmpty()) {
+            throw new MissingChunksException(missing);
+        }
+    }
+
+    private void collectMissing(List<ChunkId> ids, List<ChunkId> missing) throws CairnException {
+        boolean[] have = repo.chunks().contains(ids);
+        for (int i = 0; i < have.length; i++) {
+            if (!have[i]) {
+                missing.add(ids.get(i));
+            }
+        }
+        ids.clear();
+    }
+
+    private long totalRefs() {
+        long n = 0;
+        for (EntryBuilder e : entries) {
+            n += e.refs();
+        }
+        return n;
+    }
+
+    private void checkNext(String name) {
+        checkActive();
+        if (open != null) {
+            throw new IllegalStateException("finish entry '" + open.name + "' before starting '" + name + "'");
+        }
+        EntryHeader.validateName(name);
+        if (!entries.isEmpty()) {
+            String prev = entries.get(entries.size() - 1).name;
+            if (name.isEmpty() || prev.isEmpty() || Arrays.compareUnsigned(prev.getBytes(StandardCharsets.UTF_8),
+                    name.getBytes(StandardCharsets.UTF_8)) >= 0) {
+                throw new IllegalArgumentException("entries must be added in ascending name order and only once: '"
+                        + name + "' after '" + prev + "'");
+            }
+        }
+    }
+
+    private void checkActive() {
+        if (done) {
+            throw new IllegalStateException("the session is already committed or aborted");
+        }
+    }
+
+    private static byte[] newStorageId() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.cairn.store;
+
+import java.util.List;
+
+/**
+ * Outcome of rebuilding the chunk index from pack footers.
+ *
+ * @param packs               packs read
+ * @param recovered           unsealed packs that were recovered first
+ * @param chunks              index entries written
+ * @param duplicates          records whose chunk was already indexed from another pack
+ * @param unreadable          packs whose footer could not be read, with the reason
+ * @param missingReferenced   chunk refs of manifests still not in the index afterwards
+ */
+public record RebuildReport(long packs, long recovered, long chunks, long duplicates, List<String> unreadable,
+                           long missingReferenced) {
+}

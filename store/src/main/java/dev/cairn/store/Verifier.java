@@ -1,0 +1,206 @@
+package dev.cairn.store;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.manifest.ChunkListDigest;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.chunk.ChunkIndexCodec;
+import dev.cairn.store.manifest.RefCursor;
+import dev.cairn.store.manifest.StoredManifest;
+import dev.cairn.store.meta.MetaDb;
+import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.pack.ChunkLocation;
+import dev.cairn.store.pack.PackId;
+import dev.cairn.store.pack.PackInfo;
+import dev.cairn.store.util.LongHashSet;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Checks a store: packs readable, every index entry pointing into an existing pack (and, with
+ * read-data, decoding to bytes that hash to its id), every manifest decoding, its chain resolving,
+ * its chunk lists matching the digests in its header, and every chunk it references present and
+ * undamaged. Reports damage per checkpoint.
+ *
+ * <p>Memory: a set of 64-bit prefixes of the chunk ids seen in manifests, and the (small) set of
+ * damaged ids. A prefix collision between a present and a missing chunk would hide the missing
+ * one; with 64-bit prefixes that needs billions of chunks to become likely.
+ */
+final class Verifier {
+    private static final int BATCH = 2048;
+
+    private final Repository repo;
+    private final List<VerifyReport.Problem> problems = new ArrayList<>();
+    private final Map<ManifestId, List<String>> damaged = new LinkedHashMap<>();
+    private final Map<ChunkId, String> badChunks = new HashMap<>();
+
+    Verifier(Repository repo) {
+        this.repo = repo;
+    }
+
+    VerifyReport run(boolean readData) throws IOException {
+        repo.chunks().flush();
+        Map<PackId, Long> packSizes = new HashMap<>();
+        for (PackInfo p : repo.packs().list()) {
+            packSizes.put(p.id(), p.size());
+            try {
+                repo.packs().readIndex(p.id());
+            } catch (IOException e) {
+                problems.add(new VerifyReport.Problem("pack", p.id().toHex(), e.getMessage()));
+            }
+        }
+        AtomicLong bytesRead = new AtomicLong();
+        long chunkCount = checkIndex(packSizes, readData, bytesRead);
+        long manifests = 0;
+        for (ManifestId id : repo.manifests().allIds()) {
+            manifests++;
+            checkManifest(id);
+        }
+        return new VerifyReport(manifests, chunkCount, bytesRead.get(), packSizes.size(), List.copyOf(problems),
+                damaged, readData);
+    }
+
+    private long checkIndex(Map<PackId, Long> packSizes, boolean readData, AtomicLong bytesRead) throws IOException {
+        long n = 0;
+        List<ChunkId> ids = new ArrayList<>(BATCH);
+        List<ChunkLocation> locs = new ArrayList<>(BATCH);
+        List<CompletableFuture<Map<ChunkId, String>>> running = new ArrayList<>();
+        try (MetaDb.Cursor c = repo.db().scan(Cf.CHUNKS, null, null)) {
+            while (c.next()) {
+                n++;
+                ChunkId id = ChunkId.fromBytes(c.key());
+                ChunkLocation loc;
+                try {
+                    loc = ChunkIndexCodec.decode(c.value()).location();
+                } catch (CairnException e) {
+                    badChunk(id, "index entry damaged: " + e.getMessage());
+                    continue;
+                }
+                Long size = packSizes.get(loc.pack());
+                if (size == null) {
+                    badChunk(id, "its pack " + loc.pack() + " is missing");
+                } else if (loc.offset() + loc.storedLength() > size) {
+                    badChunk(id, "its record lies past the end of pack " + loc.pack());
+                } else if (readData) {
+                    ids.add(id);
+                    locs.add(loc);
+                    if (ids.size() == BATCH) {
+                        running.add(readBatch(ids, bytesRead));
+                        ids = new ArrayList<>(BATCH);
+                        locs = new ArrayList<>(BATCH);
+                        drain(running, repo.options().effectiveWorkers());
+                    }
+                }
+            }
+        }
+        if (!ids.isEmpty()) {
+            running.add(readBatch(ids, bytesRead));
+        }
+        drain(running, 0);
+        return n;
+    }
+
+    private CompletableFuture<Map<ChunkId, String>> readBatch(List<ChunkId> ids, AtomicLong bytesRead) {
+        return CompletableFuture.supplyAsync(() -> {
+            Map<ChunkId, String> bad = new HashMap<>();
+            for (ChunkId id : ids) {
+                try {
+                    bytesRead.addAndGet(repo.chunks().read(id, true).length);
+                } catch (IOException e) {
+                    bad.put(id, e.getMessage());
+                }
+            }
+            return bad;
+        }, repo.workers());
+    }
+
+    private void drain(List<CompletableFuture<Map<ChunkId, String>>> running, int keep) throws IOException {
+        while (running.size() > keep) {
+            try {
+                running.remove(0).get().forEach(this::badChunk);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("verify interrupted");
+            } catch (ExecutionException e) {
+                throw new IOException("verify failed: " + e.getCause(), e.getCause());
+            }
+        }
+    }
+
+    private void badChunk(ChunkId id, String why) {
+        badChunks.put(id, why);
+        problems.add(new VerifyReport.Problem("chunk", id.toHex(), why));
+    }
+
+    private void checkManifest(ManifestId id) throws IOException {
+        StoredManifest m;
+        try {
+            m = repo.manifests().get(id);
+        } catch (CairnException e) {
+            damage(id, "manifest record: " + e.getMessage());
+            return;
+        }
+        LongHashSet seen = new LongHashSet();
+        List<EntryHeader> entries = m.header().entries();
+        for (int i = 0; i < entries.size(); i++) {
+            EntryHeader e = entries.get(i);
+            try {
+                RefCursor cur = repo.manifests().cursor(m, i);
+                ChunkListDigest digest = new ChunkListDigest();
+                List<ChunkId> batch = new ArrayList<>(BATCH);
+                ChunkRef r;
+                while ((r = cur.next()) != null) {
+                    digest.add(r);
+                    String bad = badChunks.get(r.id());
+                    if (bad != null) {
+                        damage(id, "entry '" + e.name() + "': chunk " + r.id().shortHex() + " " + bad);
+                    }
+                    if (seen.add(r.id().prefix64())) {
+                        batch.add(r.id());
+                        if (batch.size() == BATCH) {
+                            checkPresent(id, e, batch);
+                        }
+                    }
+                }
+                checkPresent(id, e, batch);
+                EntryHeader actual = digest.finish(e.name());
+                if (e.kind() == dev.cairn.protocol.manifest.EntryKind.FILE && (actual.size() != e.size()
+                        || actual.chunkCount() != e.chunkCount() || !Arrays.equals(actual.listDigest(), e.listDigest()))) {
+                    damage(id, "entry '" + e.name() + "': its stored chunk list does not match the header digest");
+                }
+            } catch (CairnException ex) {
+                damage(id, "entry '" + e.name() + "': " + ex.getMessage());
+            }
+        }
+    }
+
+    private void checkPresent(ManifestId id, EntryHeader e, List<ChunkId> batch) throws CairnException {
+        boolean[] have = repo.chunks().contains(batch);
+        for (int k = 0; k < have.length; k++) {
+            if (!have[k]) {
+                damage(id, "entry '" + e.name() + "': chunk " + batch.get(k).shortHex() + " is missing from the store");
+            }
+        }
+        batch.clear();
+    }
+
+    private void damage(ManifestId id, String why) {
+        List<String> l = damaged.computeIfAbsent(id, k -> new ArrayList<>());
+        if (l.size() < 20) {
+            l.add(why);
+        } else if (l.size() == 20) {
+            l.add("(more problems not listed)");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package dev.cairn.store.chunk;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.chunk.EncodedChunk;
+import dev.cairn.store.meta.Keys;
+import dev.cairn.store.util.FaultPoints;
+import dev.cairn.store.meta.MetaDb;
+import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.pack.ChunkLocation;
+import dev.cairn.store.pack.PackIndex;
+import dev.cairn.store.pack.PackStore;
+import dev.cairn.store.pack.PackWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Chunk storage: appends chunk records to packs, indexes them in RocksDB, finds and reads them.
+ *
+ * <p>A chunk is <em>pending</em> from its append until its pack is durable and its index entry
+ * written; pending chunks are found through an in-memory map, so concurrent sessions dedup
+ * against each other at once. Ordering (docs/FORMAT.md, "Ordering rules"): a chunk's index entry
+ * is written only after the pack bytes holding it are synced, and {@link #flush()} returns only
+ * when every chunk appended before the call is durable and indexed. A commit calls it before its
+ * own synced batch.
+ *
+ * <p>Thread-safe. Appends are serialised by one lock around the current pack writer; hashing,
+ * compression and reads run outside it. Full packs are sealed on a background thread.
+ */
+public final class ChunkStore implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ChunkStore.class);
+
+    private final PackStore packs;
+    private final MetaDb db;
+    private final long packTargetBytes;
+    private final AtomicLong epoch;
+
+    private final ConcurrentHashMap<ChunkId, ChunkLocation> pending = new ConcurrentHashMap<>();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** The pack being filled; guarded by writeLock. */
+    private OpenPack current;
+    /** Seals of rolled packs still running; guarded by writeLock. */
+    private final List<Future<?>> sealing = new ArrayList<>();
+    private final ExecutorService sealer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "cairn-pack-sealer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** A pack writer and the records not yet indexed. */
+    private static final class OpenPack {
+        final PackWriter writer;
+        final List<PackIndex.Entry> unindexed = new ArrayList<>();
+
+        OpenPack(PackWriter writer) {
+            this.writer = writer;
+        }
+    }
+
+    public ChunkStore(PackStore packs, MetaDb db, long packTargetBytes, long epoch) {
+        this.packs = packs;
+        this.db = db;
+        this.packTargetBytes = packTargetBytes;
+        this.epoch = new AtomicLong(epoch);
+    }
+
+    public PackStore packs() {
+        return packs;
+    }
+
+    /** The GC epoch new index entries are stamped with. */
+    public long epoch() {
+        return epoch.get();
+    }
+
+    /** Starts a new GC epoch (the collector persists it first) and returns it. */
+    public long advanceEpoch(long to) {
+        epoch.accumulateAndGet(to, Math::max);
+        return epoch.get();
+    }
+
+    /** Where a chunk lives (pending or indexed), or null if the store does not have it. */
+    public ChunkLocation locate(ChunkId id) throws CairnException {
+        ChunkLocation p = pending.get(id);
+        if (p != null) {
+            return p;
+        }
+        byte[] v = db.get(Cf.CHUNKS, Keys.chunk(id));
+        if (v != null) {
+            return ChunkIndexCodec.decode(v).location();
+        }
+        // The entry may have moved from pending to the index between the two lookups.
+        return pending.get(id);
+    }
+
+    /** For each id, whether the store has the chunk (pending or indexed). One RocksDB multi-get. */
+    public boolean[] contains(List<ChunkId> ids) throws CairnException {
+        boolean[] have = new boolean[ids.size()];
+        List<byte[]> keys = new ArrayList<>(ids.size());
+        for (ChunkId id : ids) {
+            keys.add(Keys.chunk(id));
+        }
+        List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+        for (int i = 0; i < have.length; i++) {
+            have[i] = values.get(i) != null || pending.containsKey(ids.get(i));
+        }
+        return have;
+    }
+
+    /**
+     * Appends a chunk unless it is already pending. The caller has checked the index and, for
+     * untrusted input, that {@code chunk} decodes to bytes hashing to {@code id}.
+     *
+     * @return true if a record was appended
+     */
+    public boolean store(ChunkId id, EncodedChunk chunk) throws IOException {
+        writeLock.lock();
+        try {
+            if (pending.containsKey(id)) {
+                return false;
+            }
+            if (current == null) {
+                current = new OpenPack(packs.create());
+            }
+            ChunkLocation loc = current.writer.append(id, chunk);
+            FaultPoints.reach("chunk.after-append");
+            current.unindexed.add(new PackIndex.Entry(id, loc));
+            pending.put(id, loc);
+            if (current.writer.size() >= packTargetBytes) {
+                roll();
+            }
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Makes every chunk appended before this call durable and indexed: syncs the current pack,
+     * writes its new index entries, and waits for packs being sealed. Index writes are not synced
+     * themselves; the caller's synced commit batch, later in the same WAL, makes them durable.
+     */
+    public void flush() throws IOException {
+        List<Future<?>> waitFor;
+        writeLock.lock();
+        try {
+            if (current != null && !current.unindexed.isEmpty()) {
+                current.writer.sync();
+                FaultPoints.reach("chunk.after-sync");
+                index(current.unindexed);
+                current.unindexed.clear();
+            }
+            waitFor = new ArrayList<>(sealing);
+        } finally {
+            writeLock.unlock();
+        }
+        for (Future<?> f : waitFor) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException(Status.CANCELLED, "interrupted while waiting for a pack to be sealed");
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) {
+                    throw io;
+                }
+                throw new CairnException(Status.INTERNAL, "sealing a pack failed: " + c, c);
+            }
+        }
+    }
+
+    /** Reads a chunk's stored payload (CRC-checked by the pack layer). */
+    public EncodedChunk readEncoded(ChunkId id) throws IOException {
+        ChunkLocation loc = locate(id);
+        if (loc == null) {
+            throw new CairnException(Status.MISSING_CHUNKS, "chunk " + id.shortHex() + " is not in the store");
+        }
+        return packs.read(loc, id);
+    }
+
+    /**
+     * Reads and decodes a chunk. With {@code verifyHash} the raw bytes are re-hashed and compared
+     * with the id (SHA-256), catching damage the record CRC cannot (a wrong but self-consistent record).
+     */
+    public byte[] read(ChunkId id, boolean verifyHash) throws IOException {
+        EncodedChunk e = readEncoded(id);
+        byte[] raw = decode(id, e);
+        if (verifyHash) {
+            ChunkId actual = ChunkId.of(raw, 0, raw.length);
+            if (!actual.equals(id)) {
+                throw new CairnException(Status.CORRUPT, "chunk " + id.shortHex() + " is damaged: its bytes hash to "
+                        + actual.shortHex());
+            }
+        }
+        return raw;
+    }
+
+    /** Decodes a stored payload, turning codec failures into {@link Status#CORRUPT}. */
+    public static byte[] decode(ChunkId id, EncodedChunk e) throws CairnException {
+        try {
+            return ChunkCodec.shared().decode(e);
+        } catch (dev.cairn.protocol.chunk.CorruptChunkException | RuntimeException ex) {
+            throw new CairnException(Status.CORRUPT, "chunk " + id.shortHex() + " does not decode: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** Chunks appended but not yet indexed (they are safe from GC only through their session). */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /** Seals the current pack (if any) and waits for all seals; used at shutdown and by tests. */
+    public void sealCurrent() throws IOException {
+        writeLock.lock();
+        try {
+            if (current != null) {
+                roll();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+        flush();
+    }
+
+    // guarded by writeLock
+    private void roll() {
+        OpenPack full = current;
+        current = null;
+        sealing.removeIf(Future::isDone);
+        sealing.add(sealer.submit(() -> {
+            PackIndex idx = full.writer.seal();
+            index(full.unindexed);
+            log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
+            return null;
+        }));
+    }
+
+    /** Indexes durable records, then drops them from the pending map (never the other way round). */
+    private void index(List<PackIndex.Entry> entries) throws CairnException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        long e = epoch.get();
+        try (MetaDb.Batch b = db.batch()) {
+            for (PackIndex.Entry en : entries) {
+                b.put(Cf.CHUNKS, Keys.chunk(en.id()), ChunkIndexCodec.encode(en.location(), e));
+            }
+            db.write(b, false);
+        }
+        for (PackIndex.Entry en : entries) {
+            pending.remove(en.id(), en.location());
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            sealCurrent();
+        } finally {
+            sealer.shutdown();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.cairn.store.manifest;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.codec.ByteReader;
+import dev.cairn.protocol.codec.ByteWriter;
+import dev.cairn.protocol.codec.MalformedDataException;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * The mutable state beside an immutable manifest: tags, holds and trash state. Stored in the
+ * {@code labels} family (docs/FORMAT.md, "Labels"). Immutable value; changes produce a new one.
+ *
+ * @param trash null while the checkpoint is live
+ */
+public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
+    static final int VERSION = 1;
+
+    public Labels {
+        tags = Collections.unmodifiableSortedSet(new TreeSet<>(tags));
+        holds = List.copyOf(holds);
+    }
+
+    public static Labels of(java.util.Collection<String> tags) {
+        return new Labels(new TreeSet<>(tags), List.of(), null);
+    }
+
+    public boolean inTrash() {
+        return trash != null;
+    }
+
+    public Labels withTags(java.util.Collection<String> t) {
+        return new Labels(new TreeSet<>(t), holds, trash);
+    }
+
+    public Labels withHolds(List<Hold> h) {
+        return new Labels(tags, h, trash);
+    }
+
+    public Labels withTrash(Trash t) {
+        return new Labels(tags, holds, t);
+    }
+
+    /** Holds still in force at {@code now}. */
+    public List<Hold> activeHolds(Instant now) {
+        List<Hold> a = new ArrayList<>();
+        for (Hold h : holds) {
+            if (h.activeAt(now)) {
+                a.add(h);
+            }
+        }
+        return a;
+    }
+
+    /**
+     * A lease on a checkpoint by a named owner.
+     *
+     * @param expiresAt null: held until released
+     */
+    public record Hold(String owner, String reason, Instant createdAt, Instant expiresAt) {
+        public Hold {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(createdAt, "createdAt");
+        }
+
+        public boolean activeAt(Instant now) {
+            return expiresAt == null || expiresAt.isAfter(now);
+        }
+    }
+
+    /**
+     * Trash state of a soft-deleted checkpoint.
+     *
+     * @param expiresAt when GC may delete it for good
+     * @param reason    why it was trashed (e.g. the trim audit id)
+     */
+    public record Trash(Instant trashedAt, Instant expiresAt, String reason) {
+    }
+
+    public byte[] encode() {
+        ByteWriter w = new ByteWriter();
+        w.u8(VERSION);
+        w.i32(tags.size());
+        tags.forEach(w::str);
+        w.i32(holds.size());
+        for (Hold h : holds) {
+            w.str(h.owner()).str(h.reason()).i64(h.createdAt().toEpochMilli())
+                    .i64(h.expiresAt() == null ? Long.MIN_VALUE : h.expiresAt().toEpochMilli());
+        }
+        w.bool(trash != null);
+        if (trash != null) {
+            w.i64(trash.trashedAt().toEpochMilli()).i64(trash.expiresAt().toEpochMilli()).str(trash.reason());
+        }
+        return w.toByteArray();
+    }
+
+    public static Labels decode(byte[] v) throws CairnException {
+        try {
+            ByteReader r = new ByteReader(v);
+            int version = r.u8();
+            if (version != VERSION) {
+                throw new CairnException(Status.UNSUPPORTED_VERSION, "labels record version " + version);
+            }
+            int nt = r.count(100_000, "tag count");
+            TreeSet<String> tags = new TreeSet<>();
+            for (int i = 0; i < nt; i++) {
+                tags.add(r.str());
+            }
+            int nh = r.count(100_000, "hold count");
+            List<Hold> holds = new ArrayList<>(nh);
+            for (int i = 0; i < nh; i++) {
+                String owner = r.str();
+                String reason = r.str();
+                Instant created = Instant.ofEpochMilli(r.i64());
+                long exp = r.i64();
+                holds.add(new Hold(owner, reason, created, exp == Long.MIN_VALUE ? null : Instant.ofEpochMilli(exp)));
+            }
+            Trash trash = null;
+            if (r.bool()) {
+                trash = new Trash(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str());
+            }
+            r.expectEnd("labels");
+            return new Labels(tags, holds, trash);
+        } catch (MalformedDataException e) {
+            throw new CairnException(Status.CORRUPT, "labels record damaged: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.cairn.store.manifest;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.meta.Keys;
+import dev.cairn.store.meta.MetaDb;
+import dev.cairn.store.meta.MetaDb.Cf;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Manifests, their chunk-list segments, labels and the secondary indexes (series, children,
+ * trash) in the metadata database. Reads go straight to RocksDB; every mutation is added to a
+ * caller's {@link MetaDb.Batch} so that one logical change (a commit, a trim, a rebase) is one
+ * atomic write.
+ *
+ * <p>Thread-safe (stateless over a thread-safe database). Callers serialise conflicting changes
+ * to the same manifest.
+ */
+public final class ManifestStore {
+    /** A chain deeper than this is treated as damage (a cycle), whatever the configured cap. */
+    static final int MAX_RESOLVE_DEPTH = 1000;
+
+    private final MetaDb db;
+
+    public ManifestStore(MetaDb db) {
+        this.db = db;
+    }
+
+    /** The manifest, or null if there is none with this id. */
+    public StoredManifest find(ManifestId id) throws CairnException {
+        byte[] v = db.get(Cf.MANIFESTS, Keys.manifest(id));
+        return v == null ? null : StoredManifestCodec.decode(id, v);
+    }
+
+    /** @throws CairnException {@link Status#NOT_FOUND} if absent */
+    public StoredManifest get(ManifestId id) throws CairnException {
+        StoredManifest m = find(id);
+        if (m == null) {
+            throw new CairnException(Status.NOT_FOUND, "no checkpoint " + id.toHex());
+        }
+        return m;
+    }
+
+    /** Labels of an existing manifest. */
+    public Labels labels(ManifestId id) throws CairnException {
+        byte[] v = db.get(Cf.LABELS, Keys.manifest(id));
+        if (v == null) {
+            throw new CairnException(Status.NOT_FOUND, "no labels for checkpoint " + id.toHex());
+        }
+        return Labels.decode(v);
+    }
+
+    /**
+     * Resolves a full id or an unambiguous hex prefix (at least 6 characters) to an id.
+     */
+    public ManifestId resolve(String text) throws CairnException {
+        String hex = text.trim().toLowerCase(Locale.ROOT);
+        if (hex.length() == ManifestId.LENGTH * 2) {
+            try {
+                return ManifestId.parse(hex);
+            } catch (IllegalArgumentException e) {
+                throw new CairnException(Status.BAD_REQUEST, e.getMessage());
+            }
+        }
+        if (hex.length() < 6 || hex.length() > 64 || !hex.matches("[0-9a-f]+")) {
+            throw new CairnException(Status.BAD_REQUEST, "'" + text + "' is not a checkpoint id (64 hex characters,"
+                    + " or a unique prefix of at least 6)");
+        }
+        byte[] prefix = HexFormat.of().parseHex(hex.length() % 2 == 0 ? hex : hex.substring(0, hex.length() - 1));
+        List<ManifestId> found = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scanPrefix(Cf.MANIFESTS, prefix)) {
+            while (c.next() && found.size() < 2) {
+                ManifestId id = ManifestId.fromBytes(c.key());
+                if (id.toHex().startsWith(hex)) {
+                    found.add(id);
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new CairnException(Status.NOT_FOUND, "no checkpoint with id prefix " + hex);
+        }
+        if (found.size() > 1) {
+            throw new CairnException(Status.BAD_REQUEST, "id prefix " + hex + " is ambiguous; give more characters");
+        }
+        return found.get(0);
+    }
+
+    /** A cursor over the resolved chunk list of entry {@code entry} of {@code m}. */
+    public RefCursor cursor(StoredManifest m, int entry) throws CairnException {
+        return cursor(m, entry, 0);
+    }
+
+    private RefCursor cursor(StoredManifest m, int entry, int level) throws CairnException {
+        EntryBody body = m.bodies().get(entry);
+        long size = m.header().entries().get(entry).chunkCount();
+        SegmentCursor own = new SegmentCursor(db, m.storageId(), entry, body.storedRefs());
+        if (body instanceof EntryBody.Full) {
+            if (body.storedRefs() != size) {
+                throw new CairnException(Status.CORRUPT, "manifest " + m.id().shortHex() + " entry " + entry
+                        + " stores " + body.storedRefs() + " refs, header says " + size);
+            }
+            return own;
+        }
+        if (level > MAX_RESOLVE_DEPTH) {
+            throw new CairnException(Status.CORRUPT, "delta chain through " + m.id().shortHex() + " is deeper than "
+                    + MAX_RESOLVE_DEPTH + " (a cycle?)");
+        }
+        StoredManifest parent = find(m.parent());
+        if (parent == null) {
+            throw new CairnException(Status.CORRUPT, "delta " + m.id().shortHex() + " names parent "
+                    + m.parent().shortHex() + ", which does not exist");
+        }
+        if (parent.depth() != m.depth() - 1) {
+            throw new CairnException(Status.CORRUPT, "delta " + m.id().shortHex() + " has depth " + m.depth()
+                    + " but its parent has depth " + parent.depth());
+        }
+        return new DeltaCursor(m.id().shortHex() + "/" + entry, (EntryBody.Delta) body, own,
+                parent.header().entries().size(), e -> cursor(parent, e, level + 1), size);
+    }
+
+    /** A cursor over the first {@code size} refs of one segment stream (e.g. of an open put session). */
+    public RefCursor segmentCursor(byte[] storageId, int entry, long size) {
+        return new SegmentCursor(db, storageId, entry, size);
+    }
+
+    /** Ids of the deltas whose parent is {@code parent}. */
+    public List<ManifestId> children(ManifestId parent) throws CairnException {
+        List<ManifestId> out = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scanPrefix(Cf.CHILDREN, Keys.manifest(parent))) {
+            while (c.next()) {
+                out.add(Keys.childKeyChild(c.key()));
+            }
+        }
+        return out;
+    }
+
+    /** Live checkpoints of a series, oldest first. */
+    public List<ManifestId> list(String series) throws CairnException {
+        List<ManifestId> out = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scanPrefix(Cf.SERIES, Keys.seriesPrefix(series))) {
+            while (c.next()) {
+                out.add(Keys.seriesKeyId(c.key()));
+            }
+        }
+        return out;
+    }
+
+    /** The newest live checkpoint of a series, or null. */
+    public ManifestId newest(String series) throws CairnException {
+        List<ManifestId> all = list(series);
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    /** Names of the series that have live checkpoints, sorted. */
+    public List<String> seriesNames() throws CairnException {
+        List<String> out = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scan(Cf.SERIES, null, null)) {
+            while (c.next()) {
+                String name = Keys.seriesKeyName(c.key());
+                if (out.isEmpty() || !out.get(out.size() - 1).equals(name)) {
+                    out.add(name);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Every manifest id (live and trash), in id order. */
+    public List<ManifestId> allIds() throws CairnException {
+        List<ManifestId> out = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scan(Cf.MANIFESTS, null, null)) {
+            while (c.next()) {
+                out.add(ManifestId.fromBytes(c.key()));
+            }
+        }
+        return out;
+    }
+
+    // ---- mutations, always into a caller's batch ----
+
+    /** Adds a newly committed, live manifest with its labels and index entries. */
+    public void addNew(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        b.put(Cf.MANIFESTS, Keys.manifest(m.id()), StoredManifestCodec.encode(m));
+        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.encode());
+        if (!labels.inTrash()) {
+            b.put(Cf.SERIES, seriesKey(m), new byte[0]);
+        }
+        if (m.isDelta()) {
+            b.put(Cf.CHILDREN, Keys.child(m.parent(), m.id()), new byte[0]);
+        }
+    }
+
+    /**
+     * Replaces the storage form of a manifest (rebase or materialise): the record, the children
+     * link, and the old form's segments go in the same batch. The id and labels stay.
+     */
+    public void replaceStorage(MetaDb.Batch b, StoredManifest old, StoredManifest neu) throws CairnException {
+        if (!old.id().equals(neu.id())) {
+            throw new IllegalArgumentException("a rebase keeps the id");
+        }
+        b.put(Cf.MANIFESTS, Keys.manifest(neu.id()), StoredManifestCodec.encode(neu));
+        if (old.isDelta()) {
+            b.delete(Cf.CHILDREN, Keys.child(old.parent(), old.id()));
+        }
+        if (neu.isDelta()) {
+            b.put(Cf.CHILDREN, Keys.child(neu.parent(), neu.id()), new byte[0]);
+        }
+        if (!StoredManifestCodec.sameStorage(old.storageId(), neu.storageId())) {
+            deleteSegments(b, old.storageId());
+        }
+    }
+
+    /** Updates labels in place (tags, holds). */
+    public void putLabels(MetaDb.Batch b, ManifestId id, Labels labels) throws CairnException {
+        b.put(Cf.LABELS, Keys.manifest(id), labels.encode());
+    }
+
+    /** Moves a live manifest to the trash. */
+    public void trash(MetaDb.Batch b, StoredManifest m, Labels labels, Labels.Trash t) throws CairnException {
+        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.withTrash(t).encode());
+        b.delete(Cf.SERIES, seriesKey(m));
+        b.put(Cf.TRASH, Keys.trash(t.expiresAt().toEpochMilli(), m.id()), new byte[0]);
+    }
+
+    /** Brings a trashed manifest back, exactly as it was. */
+    public void untrash(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        b.delete(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()));
+        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.withTrash(null).encode());
+        b.put(Cf.SERIES, seriesKey(m), new byte[0]);
+    }
+
+    /** Deletes a manifest for good: record, labels, indexes and segments. */
+    public void delete(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        b.delete(Cf.MANIFESTS, Keys.manifest(m.id()));
+        b.delete(Cf.LABELS, Keys.manifest(m.id()));
+        if (labels.inTrash()) {
+            b.delete(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()));
+        } else {
+            b.delete(Cf.SERIES, seriesKey(m));
+        }
+        if (m.isDelta()) {
+            b.delete(Cf.CHILDREN, Keys.child(m.parent(), m.id()));
+        }
+        deleteSegments(b, m.storageId());
+    }
+
+    /** Deletes every segment of a storage id. */
+    public static void deleteSegments(MetaDb.Batch b, byte[] storageId) throws CairnException {
+        byte[][] r = Segments.range(storageId);
+        b.deleteRange(Cf.SEGMENTS, r[0], r[1]);
+    }
+
+    private static byte[] seriesKey(StoredManifest m) {
+        return Keys.series(m.header().meta().series(), m.header().meta().createdAt().toEpochMilli(), m.id());
+    }
+}

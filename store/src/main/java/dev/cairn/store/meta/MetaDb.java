@@ -1,0 +1,375 @@
+package dev.cairn.store.meta;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The store's RocksDB: one database, one column family per kind of record (docs/FORMAT.md,
+ * "RocksDB"). This class is the only place that opens and closes RocksDB native objects, and the
+ * boundary where {@link RocksDBException} becomes a {@link CairnException}.
+ *
+ * <p>Thread-safe: RocksDB handles concurrent reads and writes; this class adds no locking.
+ */
+public final class MetaDb implements Closeable {
+
+    /** Column families, in the order they are opened. Never reorder or rename: they are on disk. */
+    public enum Cf {
+        /** Store config and counters (ASCII keys). RocksDB's own default family. */
+        META("default"),
+        /** chunk id → location. */
+        CHUNKS("chunks"),
+        /** manifest id → storage form. */
+        MANIFESTS("manifests"),
+        /** storage id ‖ entry ‖ stream ‖ segment → chunk refs. */
+        SEGMENTS("segments"),
+        /** manifest id → mutable labels (tags, holds, trash state). */
+        LABELS("labels"),
+        /** series ‖ 0 ‖ time ‖ manifest id → empty: the live checkpoints of each series in time order. */
+        SERIES("series"),
+        /** parent id ‖ child id → empty: which deltas build on a manifest. */
+        CHILDREN("children"),
+        /** trash expiry ‖ manifest id → empty. */
+        TRASH("trash"),
+        /** pack id → pack record. */
+        PACKS("packs"),
+        /** GC journal and trim audit records. */
+        JOURNAL("journal");
+
+        final byte[] name;
+
+        Cf(String name) {
+            this.name = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path dir;
+    // Native objects, closed in reverse order of creation in close().
+    private final LRUCache blockCache;
+    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final RocksDB db;
+    private final WriteOptions syncWrite;
+    private final WriteOptions asyncWrite;
+    private final ReadOptions readOptions;
+
+    private MetaDb(Path dir) throws CairnException {
+        this.dir = dir;
+        blockCache = new LRUCache(64L << 20);
+        dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setParanoidChecks(true)
+                .setKeepLogFileNum(4)
+                .setMaxBackgroundJobs(2);
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        for (Cf cf : Cf.values()) {
+            BlockBasedTableConfig table = new BlockBasedTableConfig()
+                    .setBlockCache(blockCache)
+                    .setBlockSize(16 << 10);
+            if (cf == Cf.CHUNKS) {
+                // Most dedup lookups of new data miss: a Bloom filter answers those without a disk read.
+                table.setFilterPolicy(new BloomFilter(10));
+                table.setOptimizeFiltersForMemory(true);
+            }
+            ColumnFamilyOptions o = new ColumnFamilyOptions()
+                    .setTableFormatConfig(table)
+                    .setCompressionType(cf == Cf.CHUNKS ? CompressionType.NO_COMPRESSION : CompressionType.LZ4_COMPRESSION);
+            cfOptions.add(o);
+            descriptors.add(new ColumnFamilyDescriptor(cf.name, o));
+        }
+        try {
+            Files.createDirectories(dir);
+            db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        } catch (RocksDBException e) {
+            closeQuietly();
+            String msg = String.valueOf(e.getMessage());
+            if (msg.contains("lock") || msg.contains("LOCK")) {
+                throw new CairnException(Status.STORE_LOCKED, "the store at " + dir.getParent()
+                        + " is in use by another process (RocksDB lock held: " + msg
+                        + "); stop the other cairnd or choose another --data directory", e);
+            }
+            throw new CairnException(Status.CORRUPT, "cannot open the metadata database at " + dir + ": " + msg, e);
+        } catch (IOException e) {
+            closeQuietly();
+            throw new CairnException(Status.IO_ERROR, "cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        syncWrite = new WriteOptions().setSync(true);
+        asyncWrite = new WriteOptions().setSync(false);
+        readOptions = new ReadOptions().setVerifyChecksums(true);
+    }
+
+    /** Opens (creating if needed) the database in {@code dir}. */
+    public static MetaDb open(Path dir) throws CairnException {
+        return new MetaDb(dir);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public byte[] get(Cf cf, byte[] key) throws CairnException {
+        try {
+            return db.get(handle(cf), readOptions, key);
+        } catch (RocksDBException e) {
+            throw wrap("read", e);
+        }
+    }
+
+    /** Values for {@code keys} in one call; a missing key yields null at its position. */
+    public List<byte[]> multiGet(Cf cf, List<byte[]> keys) throws CairnException {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return db.multiGetAsList(readOptions, Collections.nCopies(keys.size(), handle(cf)), keys);
+        } catch (RocksDBException e) {
+            throw wrap("read", e);
+        }
+    }
+
+    public void put(Cf cf, byte[] key, byte[] value, boolean sync) throws CairnException {
+        try {
+            db.put(handle(cf), sync ? syncWrite : asyncWrite, key, value);
+        } catch (RocksDBException e) {
+            throw wrap("write", e);
+        }
+    }
+
+    /** A new batch; callers fill it with {@link Batch#put}/{@link Batch#delete} and {@link #write} it. */
+    public Batch batch() {
+        return new Batch(new WriteBatch());
+    }
+
+    /**
+     * Applies a batch atomically. With {@code sync}, the WAL is fsynced before returning, which
+     * also makes every earlier unsynced write durable (the WAL is one ordered log).
+     */
+    public void write(Batch batch, boolean sync) throws CairnException {
+        try {
+            db.write(sync ? syncWrite : asyncWrite, batch.wb);
+        } catch (RocksDBException e) {
+            throw wrap("write", e);
+        }
+    }
+
+    /**
+     * Iterates keys in {@code [from, to)} of a family ({@code to == null}: to the end). The cursor
+     * must be closed.
+     */
+    public Cursor scan(Cf cf, byte[] from, byte[] to) {
+        return new Cursor(cf, from, to);
+    }
+
+    /** Iterates all keys starting with {@code prefix}. */
+    public Cursor scanPrefix(Cf cf, byte[] prefix) {
+        return new Cursor(cf, prefix, Keys.prefixEnd(prefix));
+    }
+
+    /** Forces the memtables to disk; used before copying the database (backups). */
+    public void flush() throws CairnException {
+        try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+            db.flush(fo, handles);
+        } catch (RocksDBException e) {
+            throw wrap("flush", e);
+        }
+    }
+
+    /** An estimate of the number of keys in a family (RocksDB's "rocksdb.estimate-num-keys"). */
+    public long estimateKeys(Cf cf) throws CairnException {
+        try {
+            return db.getLongProperty(handle(cf), "rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            throw wrap("read", e);
+        }
+    }
+
+    /** Total size of the SST and WAL files. */
+    public long sizeOnDisk() {
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
+    }
+
+    ColumnFamilyHandle handle(Cf cf) {
+        return handles.get(cf.ordinal());
+    }
+
+    @Override
+    public void close() {
+        // Reverse order of creation: handles before the db, options after the db that uses them.
+        if (readOptions != null) {
+            readOptions.close();
+            syncWrite.close();
+            asyncWrite.close();
+        }
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        handles.clear();
+        if (db != null) {
+            try {
+                db.syncWal();
+            } catch (RocksDBException ignored) {
+                // closing anyway; every commit already synced its own writes
+            }
+            db.close();
+        }
+        closeQuietly();
+    }
+
+    private void closeQuietly() {
+        dbOptions.close();
+        cfOptions.forEach(ColumnFamilyOptions::close);
+        blockCache.close();
+    }
+
+    static CairnException wrap(String op, RocksDBException e) {
+        String msg = String.valueOf(e.getMessage());
+        Status st = msg.contains("No space") || msg.contains("ENOSPC") ? Status.NO_SPACE
+                : msg.contains("Corruption") ? Status.CORRUPT : Status.IO_ERROR;
+        String hint = st == Status.NO_SPACE ? "; free disk space and retry (nothing committed was lost)" : "";
+        return new CairnException(st, "metadata " + op + " failed: " + msg + hint, e);
+    }
+
+    /** A write batch bound to this database's column families. Not thread-safe. */
+    public final class Batch implements AutoCloseable {
+        final WriteBatch wb;
+
+        private Batch(WriteBatch wb) {
+            this.wb = wb;
+        }
+
+        public Batch put(Cf cf, byte[] key, byte[] value) throws CairnException {
+            try {
+                wb.put(handle(cf), key, value);
+            } catch (RocksDBException e) {
+                throw wrap("batch", e);
+            }
+            return this;
+        }
+
+        public Batch delete(Cf cf, byte[] key) throws CairnException {
+            try {
+                wb.delete(handle(cf), key);
+            } catch (RocksDBException e) {
+                throw wrap("batch", e);
+            }
+            return this;
+        }
+
+        /** Deletes every key in {@code [from, to)}. */
+        public Batch deleteRange(Cf cf, byte[] from, byte[] to) throws CairnException {
+            try {
+                wb.deleteRange(handle(cf), from, to);
+            } catch (RocksDBException e) {
+                throw wrap("batch", e);
+            }
+            return this;
+        }
+
+        public int count() {
+            return wb.count();
+        }
+
+        public long dataSize() {
+            return wb.getDataSize();
+        }
+
+        @Override
+        public void close() {
+            wb.close();
+        }
+    }
+
+    /** A forward cursor over a key range. Not thread-safe; close it. */
+    public final class Cursor implements AutoCloseable {
+        private final ReadOptions ro;
+        private final Slice upper;
+        private final RocksIterator it;
+        private boolean started;
+
+        private Cursor(Cf cf, byte[] from, byte[] to) {
+            ro = new ReadOptions().setVerifyChecksums(true);
+            upper = to == null ? null : new Slice(to);
+            if (upper != null) {
+                ro.setIterateUpperBound(upper);
+            }
+            it = db.newIterator(handle(cf), ro);
+            if (from == null) {
+                it.seekToFirst();
+            } else {
+                it.seek(from);
+            }
+        }
+
+        /** Advances to the next key; false at the end of the range. */
+        public boolean next() throws CairnException {
+            if (started) {
+                it.next();
+            }
+            started = true;
+            if (!it.isValid()) {
+                try {
+                    it.status();
+                } catch (RocksDBException e) {
+                    throw wrap("scan", e);
+                }
+                return false;
+            }
+            return true;
+        }
+
+        public byte[] key() {
+            return it.key();
+        }
+
+        public byte[] value() {
+            return it.value();
+        }
+
+        @Override
+        public void close() {
+            it.close();
+            ro.close();
+            if (upper != null) {
+                upper.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MetaDb[" + dir + ", cfs=" + Arrays.toString(Cf.values()) + "]";
+    }
+}

@@ -101,6 +101,16 @@ class ChunkCodecTest {
     }
 
     @Test
+    void sharedCodecUsesNativeLz4WhereTheJarBundlesIt() {
+        // A silent fallback to the Java port costs throughput on every put and get: catch a build
+        // or deployment that breaks native loading (e.g. an unwritable java.io.tmpdir).
+        String os = System.getProperty("os.name", "");
+        String arch = System.getProperty("os.arch", "");
+        org.junit.jupiter.api.Assumptions.assumeTrue(os.equals("Linux") && (arch.equals("amd64") || arch.equals("aarch64")));
+        assertThat(ChunkCodec.shared().toString()).contains("JNI");
+    }
+
+    @Test
     void maxEncodedLengthIsLz4sBound() {
         var lz4 = LZ4Factory.fastestJavaInstance().fastCompressor();
         for (int len : new int[] {0, 1, 254, 255, 256, 65_536, 1 << 20, 64 << 20}) {

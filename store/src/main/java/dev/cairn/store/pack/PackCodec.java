@@ -205,10 +205,9 @@ public final class PackCodec {
                 throw CorruptPackException.mismatch(pack, fileOffset, "record codec", expected.codec(), codec);
             }
         }
-        if (!isPlausibleRecordHeader(buf, off)) {
-            throw new CorruptPackException(pack, fileOffset, "malformed record header: codec " + codec
-                    + ", reserved " + hex32(u16(buf, off + R_RESERVED)) + ", raw length "
-                    + Integer.toUnsignedString(raw) + ", stored length " + Integer.toUnsignedString(stored));
+        CorruptPackException malformed = malformedRecordHeader(pack, fileOffset, buf, off);
+        if (malformed != null) {
+            throw malformed;
         }
         int storedCrc = u32(buf, off + R_CRC);
         int actualCrc = recordCrc(crc, buf, off, buf, off + RECORD_HEADER_SIZE, stored);
@@ -218,6 +217,27 @@ public final class PackCodec {
         if (expectedId != null && !idEquals(expectedId, buf, off + R_ID)) {
             throw CorruptPackException.mismatch(pack, fileOffset, "chunk id", expectedId, ChunkId.fromBytes(buf, off + R_ID));
         }
+    }
+
+    /** Why the record header at {@code buf[off]} is not {@link #isPlausibleRecordHeader plausible}, or null. */
+    private static CorruptPackException malformedRecordHeader(PackId pack, long fileOffset, byte[] buf, int off) {
+        if (isPlausibleRecordHeader(buf, off)) {
+            return null;
+        }
+        int codec = buf[off + R_CODEC] & 0xff;
+        long raw = u32(buf, off + R_RAW_LENGTH) & 0xffff_ffffL;
+        long stored = u32(buf, off + R_STORED_LENGTH) & 0xffff_ffffL;
+        if (!ChunkCodec.isKnown(codec)) {
+            return CorruptPackException.mismatch(pack, fileOffset, "record codec", "a known codec", codec);
+        }
+        if (u16(buf, off + R_RESERVED) != 0) {
+            return CorruptPackException.mismatch(pack, fileOffset, "record reserved field", 0, hex32(u16(buf, off + R_RESERVED)));
+        }
+        if (raw > MAX_PAYLOAD || stored > MAX_PAYLOAD) {
+            return CorruptPackException.mismatch(pack, fileOffset, "record raw/stored length",
+                    "at most " + MAX_PAYLOAD, raw + "/" + stored);
+        }
+        return CorruptPackException.mismatch(pack, fileOffset, "stored length of a raw record", raw, stored);
     }
 
     /** The location a verified record header at {@code buf[off]} describes. */

@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -53,6 +54,8 @@ public final class LocalPackStore implements PackStore {
     private static final Pattern PACK_NAME = Pattern.compile("([0-9a-f]{16})\\.pack");
     private static final Pattern FANOUT_NAME = Pattern.compile("[0-9a-f]{2}");
     private static final int CREATE_ATTEMPTS = 8;
+    /** A read whose shared channel another thread's interrupt closed is retried this often in all. */
+    private static final int READ_ATTEMPTS = 3;
 
     /** Opens the channels writers and recovery write through; a seam for fault-injection tests. */
     interface WriteChannelOpener {
@@ -71,6 +74,8 @@ public final class LocalPackStore implements PackStore {
     private final SecureRandom random = new SecureRandom();
     /** Packs a writer or a recovery of this store is writing; they cannot be recovered or deleted. */
     private final Set<PackId> busy = ConcurrentHashMap.newKeySet();
+    /** Reads retried because their channel was closed under them (only interrupts should cause that). */
+    private final LongAdder readRetries = new LongAdder();
     /** Fan-out directories whose entry in {@code packs/} this process has made durable. */
     private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
 
@@ -158,8 +163,8 @@ public final class LocalPackStore implements PackStore {
     public EncodedChunk read(ChunkLocation loc, ChunkId expectedId) throws IOException {
         checkLocation(loc);
         // An interrupted reader closes a FileChannel for every thread sharing it; the others see
-        // ClosedChannelException and retry once with a freshly opened channel.
-        for (int attempt = 0; ; attempt++) {
+        // ClosedChannelException and retry with a freshly opened channel.
+        for (int attempt = 1; ; attempt++) {
             ChannelCache.Handle h = channels.acquire(loc.pack());
             try {
                 return PackFileReader.readRecord(h.channel, loc, expectedId);
@@ -168,7 +173,8 @@ public final class LocalPackStore implements PackStore {
                 throw e;
             } catch (ClosedChannelException e) {
                 channels.invalidate(h);
-                if (attempt > 0) {
+                readRetries.increment();
+                if (attempt == READ_ATTEMPTS) {
                     throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset(), pathOf(loc.pack()), e);
                 }
             } catch (IOException e) {
@@ -388,6 +394,11 @@ public final class LocalPackStore implements PackStore {
     @Override
     public void close() {
         channels.close();
+    }
+
+    /** Reads retried on a fresh channel so far (for tests and metrics). */
+    long readRetries() {
+        return readRetries.sum();
     }
 
     /** Number of read channels currently cached (for tests and metrics). */

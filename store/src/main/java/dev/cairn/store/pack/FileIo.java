@@ -1,0 +1,56 @@
+package dev.cairn.store.pack;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/** Positional read/write loops and directory fsync: the few file-system calls the pack layer makes. */
+final class FileIo {
+    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
+
+    private FileIo() {
+    }
+
+    /**
+     * Reads into {@code dst} from file position {@code pos} until it is full or the file ends.
+     *
+     * @return the number of bytes read; less than requested only at end of file
+     */
+    static int readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+        int total = 0;
+        while (dst.hasRemaining()) {
+            int n = ch.read(dst, pos + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /** Writes all of {@code src} at file position {@code pos}. */
+    static void writeFully(FileChannel ch, ByteBuffer src, long pos) throws IOException {
+        long p = pos;
+        while (src.hasRemaining()) {
+            p += ch.write(src, p);
+        }
+    }
+
+    /**
+     * Makes the directory's entries (files created or deleted in it) durable. Without this a crash
+     * can lose the name of a file whose data was fsynced, or resurrect a deleted one.
+     */
+    static void fsyncDirectory(Path dir) throws IOException {
+        if (WINDOWS) {
+            return; // NTFS journals directory changes itself, and directories cannot be opened as channels.
+        }
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            throw new IOException("fsync of directory " + dir + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,426 @@
+package dev.cairn.store.pack;
+
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.chunk.EncodedChunk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.cairn.store.pack.PackCodec.FOOTER_ENTRY_SIZE;
+import static dev.cairn.store.pack.PackCodec.HEADER_SIZE;
+
+/**
+ * Packs as files on a local file system: {@code <root>/packs/<first 2 hex of id>/<16 hex id>.pack}
+ * (the 256 fan-out directories keep directory sizes small with millions of chunks in thousands of
+ * packs). See docs/FORMAT.md, "Pack files".
+ *
+ * <p>Thread-safe. Reads go through a bounded LRU of open read-only channels ({@link ChannelCache})
+ * and take no other lock. Writers, index reads, scans and recovery use their own channels.
+ * {@link #recover} and {@link #delete} refuse packs that a writer of this store has open.
+ */
+public final class LocalPackStore implements PackStore {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPackStore.class);
+
+    /** Channels kept open for reads by default; each costs one file descriptor. */
+    public static final int DEFAULT_OPEN_CHANNELS = 256;
+
+    static final String PACKS_DIR = "packs";
+    static final String SUFFIX = ".pack";
+    /** Files being downloaded or staged end in this and are invisible to {@link #list()}. */
+    static final String TEMP_SUFFIX = ".tmp";
+    private static final Pattern PACK_NAME = Pattern.compile("([0-9a-f]{16})\\.pack");
+    private static final Pattern FANOUT_NAME = Pattern.compile("[0-9a-f]{2}");
+    private static final int CREATE_ATTEMPTS = 8;
+    /** A read whose shared channel another thread's interrupt closed is retried this often in all. */
+    private static final int READ_ATTEMPTS = 3;
+
+    /** Opens the channels writers and recovery write through; a seam for fault-injection tests. */
+    interface WriteChannelOpener {
+        FileChannel open(Path path, OpenOption... options) throws IOException;
+    }
+
+    private final Path root;
+    private final Path packsDir;
+    private final ChannelCache channels;
+    private final WriteChannelOpener writeOpener;
+    /**
+     * Pack ids (creation is random, see {@link #create()}): collisions are 2^-64 events, but an
+     * unguessable id also keeps separate daemons sharing one bucket from ever colliding, which
+     * ThreadLocalRandom's per-process seeding cannot promise. One draw per pack is negligible cost.
+     */
+    private final SecureRandom random = new SecureRandom();
+    /** Packs a writer or a recovery of this store is writing; they cannot be recovered or deleted. */
+    private final Set<PackId> busy = ConcurrentHashMap.newKeySet();
+    /** Reads retried because their channel was closed under them (only interrupts should cause that). */
+    private final LongAdder readRetries = new LongAdder();
+    /** Fan-out directories whose entry in {@code packs/} this process has made durable. */
+    private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
+
+    /** Opens (creating if needed) the pack store under {@code root}. */
+    public LocalPackStore(Path root) throws IOException {
+        this(root, DEFAULT_OPEN_CHANNELS);
+    }
+
+    /** Opens the store keeping at most {@code maxOpenChannels} read channels open. */
+    public LocalPackStore(Path root, int maxOpenChannels) throws IOException {
+        this(root, maxOpenChannels, FileChannel::open);
+    }
+
+    LocalPackStore(Path root, int maxOpenChannels, WriteChannelOpener writeOpener) throws IOException {
+        this.root = root;
+        this.packsDir = root.resolve(PACKS_DIR);
+        this.writeOpener = writeOpener;
+        this.channels = new ChannelCache(maxOpenChannels, this::openForRead);
+        Files.createDirectories(packsDir);
+        // The packs directory's own entry must be durable before any pack inside it is.
+        FileIo.fsyncDirectory(root);
+    }
+
+    /** The file of pack {@code id}. */
+    public Path pathOf(PackId id) {
+        String hex = id.toHex();
+        return packsDir.resolve(hex.substring(0, 2)).resolve(hex + SUFFIX);
+    }
+
+    @Override
+    public PackWriter create() throws IOException {
+        for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+            PackId id = new PackId(random.nextLong());
+            if (!busy.add(id)) {
+                continue;
+            }
+            Path path = pathOf(id);
+            FileChannel ch;
+            try {
+                ensureDurableDir(path.getParent());
+                ch = writeOpener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                busy.remove(id);
+                continue; // an existing pack drew the same id: draw again
+            } catch (IOException e) {
+                busy.remove(id);
+                throw withPath("creating pack " + id, path, e);
+            }
+            try {
+                LocalPackWriter writer = new LocalPackWriter(id, path, ch, () -> busy.remove(id));
+                // The new name must survive a crash once the caller syncs data into the file.
+                FileIo.fsyncDirectory(path.getParent());
+                return writer;
+            } catch (IOException | RuntimeException e) {
+                abandonCreate(id, path, ch, e);
+                throw e;
+            }
+        }
+        throw new IOException("could not draw an unused pack id in " + CREATE_ATTEMPTS + " attempts under " + packsDir);
+    }
+
+    private void abandonCreate(PackId id, Path path, FileChannel ch, Exception cause) {
+        try {
+            ch.close();
+            Files.deleteIfExists(path);
+        } catch (IOException suppressed) {
+            cause.addSuppressed(suppressed); // a leftover empty pack is recovered or collected later
+        } finally {
+            busy.remove(id);
+        }
+    }
+
+    private void ensureDurableDir(Path dir) throws IOException {
+        if (durableDirs.contains(dir)) {
+            return;
+        }
+        Files.createDirectories(dir);
+        // Even if the directory already existed, another thread (or a process that crashed) may
+        // have created it without its entry being durable yet; one fsync per directory per process.
+        FileIo.fsyncDirectory(packsDir);
+        durableDirs.add(dir);
+    }
+
+    @Override
+    public EncodedChunk read(ChunkLocation loc, ChunkId expectedId) throws IOException {
+        checkLocation(loc);
+        // An interrupted reader closes a FileChannel for every thread sharing it; the others see
+        // ClosedChannelException and retry with a freshly opened channel.
+        for (int attempt = 1; ; attempt++) {
+            ChannelCache.Handle h = channels.acquire(loc.pack());
+            try {
+                return PackFileReader.readRecord(h.channel, loc, expectedId);
+            } catch (ClosedByInterruptException e) {
+                channels.invalidate(h);
+                throw e;
+            } catch (ClosedChannelException e) {
+                channels.invalidate(h);
+                readRetries.increment();
+                if (attempt == READ_ATTEMPTS) {
+                    throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset(), pathOf(loc.pack()), e);
+                }
+            } catch (IOException e) {
+                throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset(), pathOf(loc.pack()), e);
+            } finally {
+                h.close();
+            }
+        }
+    }
+
+    private static void checkLocation(ChunkLocation loc) {
+        if (loc.offset() < HEADER_SIZE || loc.storedLength() < 0 || loc.storedLength() > PackCodec.MAX_PAYLOAD
+                || loc.rawLength() < 0 || loc.rawLength() > PackCodec.MAX_PAYLOAD || !ChunkCodec.isKnown(loc.codec())) {
+            throw new IllegalArgumentException("not a valid chunk location: " + loc);
+        }
+    }
+
+    /** Opens a pack for the read cache; the header is verified once here rather than per read. */
+    private FileChannel openForRead(PackId id) throws IOException {
+        Path path = pathOf(id);
+        FileChannel ch = openReadOnly(id, path);
+        try {
+            PackFileReader.checkHeader(ch, id, ch.size());
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw withPath("opening pack " + id, path, e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    private static FileChannel openReadOnly(PackId id, Path path) throws IOException {
+        try {
+            return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new PackNotFoundException(id, path, e);
+        }
+    }
+
+    @Override
+    public List<PackInfo> list() throws IOException {
+        List<PackInfo> packs = new ArrayList<>();
+        try (DirectoryStream<Path> fanout = Files.newDirectoryStream(packsDir)) {
+            for (Path dir : fanout) {
+                String name = dir.getFileName().toString();
+                if (name.endsWith(TEMP_SUFFIX)) {
+                    continue;
+                }
+                if (!Files.isDirectory(dir) || !FANOUT_NAME.matcher(name).matches()) {
+                    LOG.warn("ignoring unexpected entry {} in the pack directory", dir);
+                    continue;
+                }
+                listFanoutDir(dir, name, packs);
+            }
+        }
+        packs.sort(Comparator.comparing(PackInfo::id));
+        return packs;
+    }
+
+    private void listFanoutDir(Path dir, String prefix, List<PackInfo> out) throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(TEMP_SUFFIX)) {
+                    continue;
+                }
+                Matcher m = PACK_NAME.matcher(name);
+                if (!m.matches() || !m.group(1).startsWith(prefix) || !Files.isRegularFile(file)) {
+                    LOG.warn("ignoring unexpected file {} in the pack directory", file);
+                    continue;
+                }
+                PackId id = PackId.parse(m.group(1));
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                    long size = ch.size();
+                    out.add(new PackInfo(id, size, endsWithEndMagic(ch, size)));
+                } catch (NoSuchFileException e) {
+                    // deleted between listing and opening: not present any more
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // the fan-out directory vanished (never happens today: they are not removed)
+        }
+    }
+
+    /** "Sealed" in a listing means the end magic is in place; {@link #readIndex} verifies the rest. */
+    private static boolean endsWithEndMagic(FileChannel ch, long size) throws IOException {
+        if (size < HEADER_SIZE + PackCodec.TRAILER_SIZE) {
+            return false;
+        }
+        byte[] tail = new byte[PackCodec.END_MAGIC.length];
+        return FileIo.readFully(ch, ByteBuffer.wrap(tail), size - tail.length) == tail.length
+                && PackCodec.isEndMagic(tail, 0);
+    }
+
+    @Override
+    public PackIndex readIndex(PackId id) throws IOException {
+        Path path = pathOf(id);
+        try (FileChannel ch = openReadOnly(id, path)) {
+            return PackFileReader.readIndex(ch, id);
+        } catch (IOException e) {
+            throw withPath("reading the index of pack " + id, path, e);
+        }
+    }
+
+    @Override
+    public void scan(PackId id, RecordVisitor visitor) throws IOException {
+        Path path = pathOf(id);
+        try (FileChannel ch = openReadOnly(id, path)) {
+            PackFileReader.scan(ch, id, visitor);
+        } catch (IOException e) {
+            throw withPath("scanning pack " + id, path, e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Also completes a seal that a crash interrupted between footer and end magic. A file
+     * shorter than the header can only come from a crash inside {@link #create()} (which makes the
+     * header durable before returning a writer), so it held nothing and becomes an empty sealed
+     * pack. A pack whose header is unreadable, or whose footer is damaged while its end magic is
+     * present, is damage rather than a crash artifact: it is left untouched and reported as
+     * {@link CorruptPackException}.
+     *
+     * @throws IllegalStateException if a writer of this store has the pack open
+     */
+    @Override
+    public PackIndex recover(PackId id) throws IOException {
+        if (!busy.add(id)) {
+            throw new IllegalStateException("pack " + id + " is being written; only packs without a live writer can be recovered");
+        }
+        Path path = pathOf(id);
+        try (FileChannel ch = openForRecovery(id, path)) {
+            return recover(id, path, ch);
+        } catch (IOException e) {
+            throw withPath("recovering pack " + id, path, e);
+        } finally {
+            busy.remove(id);
+        }
+    }
+
+    private FileChannel openForRecovery(PackId id, Path path) throws IOException {
+        try {
+            return writeOpener.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new PackNotFoundException(id, path, e);
+        }
+    }
+
+    private static PackIndex recover(PackId id, Path path, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < HEADER_SIZE) {
+            LOG.warn("pack {} ({}) has {} bytes, less than a header: left by a crash during creation; sealing it empty",
+                    id, path, size);
+            byte[] header = new byte[HEADER_SIZE];
+            PackCodec.encodeHeader(id, header);
+            ch.truncate(0);
+            FileIo.writeFully(ch, ByteBuffer.wrap(header), 0);
+            long end = FooterWriter.seal(ch, HEADER_SIZE, new byte[0], 0);
+            return new PackIndex(id, true, end, List.of());
+        }
+        PackFileReader.checkHeader(ch, id, size);
+        PackFileReader.Footer footer = PackFileReader.readFooter(ch, id, size);
+        if (footer != null) {
+            if (!footer.magicIntact()) {
+                LOG.warn("pack {} ({}): footer intact but end magic missing; rewriting the magic", id, path);
+                FileIo.writeFully(ch, ByteBuffer.wrap(PackCodec.END_MAGIC.clone()), size - PackCodec.END_MAGIC.length);
+                ch.force(true);
+            }
+            return footer.index();
+        }
+        List<PackIndex.Entry> entries = new ArrayList<>();
+        long validEnd = PackFileReader.scanUnsealed(ch, id, size, (offset, buf, off) -> entries.add(new PackIndex.Entry(
+                PackCodec.recordId(buf, off), PackCodec.recordLocation(id, offset, buf, off))));
+        byte[] footerEntries = new byte[entries.size() * FOOTER_ENTRY_SIZE];
+        for (int i = 0; i < entries.size(); i++) {
+            PackIndex.Entry e = entries.get(i);
+            ChunkLocation loc = e.location();
+            PackCodec.encodeFooterEntry(footerEntries, i * FOOTER_ENTRY_SIZE, e.id(), loc.offset(),
+                    loc.storedLength(), loc.rawLength(), loc.codec());
+        }
+        if (validEnd < size) {
+            LOG.warn("pack {} ({}): cutting {} bytes after the last valid record at {} of {} bytes",
+                    id, path, size - validEnd, validEnd, size);
+        }
+        long end = FooterWriter.seal(ch, validEnd, footerEntries, entries.size());
+        LOG.info("recovered pack {} ({}): {} records, sealed at {} bytes", id, path, entries.size(), end);
+        return new PackIndex(id, true, end, List.copyOf(entries));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Reads already holding the pack's channel finish; reads starting after this returns fail
+     * with {@link PackNotFoundException}. The directory is fsynced so the deletion survives a crash.
+     *
+     * @throws IllegalStateException if a writer of this store has the pack open
+     */
+    @Override
+    public void delete(PackId id) throws IOException {
+        if (busy.contains(id)) {
+            throw new IllegalStateException("pack " + id + " is being written and cannot be deleted");
+        }
+        Path path = pathOf(id);
+        channels.remove(id, () -> {
+            try {
+                Files.delete(path);
+            } catch (NoSuchFileException e) {
+                throw new PackNotFoundException(id, path, e);
+            } catch (IOException e) {
+                throw withPath("deleting pack " + id, path, e);
+            }
+        });
+        FileIo.fsyncDirectory(path.getParent());
+    }
+
+    /** Closes the cached read channels. Writers stay usable until their owners seal or close them. */
+    @Override
+    public void close() {
+        channels.close();
+    }
+
+    /** Reads retried on a fresh channel so far (for tests and metrics). */
+    long readRetries() {
+        return readRetries.sum();
+    }
+
+    /** Number of read channels currently cached (for tests and metrics). */
+    int cachedChannels() {
+        return channels.size();
+    }
+
+    /**
+     * Adds the path to an I/O error that lacks it (disk full, EIO), so operators know which file
+     * failed. The pack layer's own exceptions and file-system exceptions already name it.
+     */
+    private static IOException withPath(String what, Path path, IOException e) {
+        if (e instanceof CorruptPackException || e instanceof PackNotFoundException
+                || e instanceof UnsupportedPackVersionException || e instanceof FileSystemException
+                || e instanceof ClosedByInterruptException || e.getMessage() != null && e.getMessage().contains(path.toString())) {
+            return e;
+        }
+        return new IOException(what + " (" + path + ") failed: " + e, e);
+    }
+
+    @Override
+    public String toString() {
+        return "LocalPackStore[" + root + "]";
+    }
+}

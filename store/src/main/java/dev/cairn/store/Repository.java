@@ -420,7 +420,7 @@ public final class Repository implements Closeable {
 
     /** Rebuilds the chunk index from the packs' footers. Run only with no other activity. */
     public RebuildReport rebuildIndex() throws IOException {
-        chunks.flush();
+        chunks.sealCurrent();
         return new IndexRebuilder(this).run();
     }
 
@@ -520,7 +520,16 @@ public final class Repository implements Closeable {
         try {
             chunks.close();
         } finally {
-            workers.shutdownNow();
+            // Workers may still be reading ahead for a stream nobody reads any more; let them
+            // finish before the pack layer and RocksDB go away under them.
+            workers.shutdown();
+            try {
+                if (!workers.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    log.warn("store workers did not stop within 60 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             try {
                 packs.close();
             } finally {

@@ -80,6 +80,12 @@ public final class MetaDb implements Closeable {
     private final WriteOptions syncWrite;
     private final WriteOptions asyncWrite;
     private final ReadOptions readOptions;
+    /**
+     * Calls and cursors in progress. close() waits for them before freeing native objects: a
+     * RocksDB call on a closed handle would crash the JVM, not throw.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger inUse = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closing;
 
     private MetaDb(Path dir) throws CairnException {
         this.dir = dir;
@@ -137,10 +143,13 @@ public final class MetaDb implements Closeable {
     }
 
     public byte[] get(Cf cf, byte[] key) throws CairnException {
+        enter();
         try {
             return db.get(handle(cf), readOptions, key);
         } catch (RocksDBException e) {
             throw wrap("read", e);
+        } finally {
+            exit();
         }
     }
 
@@ -149,18 +158,24 @@ public final class MetaDb implements Closeable {
         if (keys.isEmpty()) {
             return List.of();
         }
+        enter();
         try {
             return db.multiGetAsList(readOptions, Collections.nCopies(keys.size(), handle(cf)), keys);
         } catch (RocksDBException e) {
             throw wrap("read", e);
+        } finally {
+            exit();
         }
     }
 
     public void put(Cf cf, byte[] key, byte[] value, boolean sync) throws CairnException {
+        enter();
         try {
             db.put(handle(cf), sync ? syncWrite : asyncWrite, key, value);
         } catch (RocksDBException e) {
             throw wrap("write", e);
+        } finally {
+            exit();
         }
     }
 
@@ -174,10 +189,13 @@ public final class MetaDb implements Closeable {
      * also makes every earlier unsynced write durable (the WAL is one ordered log).
      */
     public void write(Batch batch, boolean sync) throws CairnException {
+        enter();
         try {
             db.write(sync ? syncWrite : asyncWrite, batch.wb);
         } catch (RocksDBException e) {
             throw wrap("write", e);
+        } finally {
+            exit();
         }
     }
 
@@ -185,30 +203,37 @@ public final class MetaDb implements Closeable {
      * Iterates keys in {@code [from, to)} of a family ({@code to == null}: to the end). The cursor
      * must be closed.
      */
-    public Cursor scan(Cf cf, byte[] from, byte[] to) {
+    public Cursor scan(Cf cf, byte[] from, byte[] to) throws CairnException {
+        enter();
         return new Cursor(cf, from, to);
     }
 
     /** Iterates all keys starting with {@code prefix}. */
-    public Cursor scanPrefix(Cf cf, byte[] prefix) {
-        return new Cursor(cf, prefix, Keys.prefixEnd(prefix));
+    public Cursor scanPrefix(Cf cf, byte[] prefix) throws CairnException {
+        return scan(cf, prefix, Keys.prefixEnd(prefix));
     }
 
     /** Forces the memtables to disk; used before copying the database (backups). */
     public void flush() throws CairnException {
+        enter();
         try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
             db.flush(fo, handles);
         } catch (RocksDBException e) {
             throw wrap("flush", e);
+        } finally {
+            exit();
         }
     }
 
     /** An estimate of the number of keys in a family (RocksDB's "rocksdb.estimate-num-keys"). */
     public long estimateKeys(Cf cf) throws CairnException {
+        enter();
         try {
             return db.getLongProperty(handle(cf), "rocksdb.estimate-num-keys");
         } catch (RocksDBException e) {
             throw wrap("read", e);
+        } finally {
+            exit();
         }
     }
 
@@ -225,8 +250,37 @@ public final class MetaDb implements Closeable {
         return handles.get(cf.ordinal());
     }
 
+    private void enter() throws CairnException {
+        inUse.incrementAndGet();
+        if (closing) {
+            inUse.decrementAndGet();
+            throw new CairnException(Status.SHUTTING_DOWN, "the metadata database is closed");
+        }
+    }
+
+    private void exit() {
+        inUse.decrementAndGet();
+    }
+
+    /**
+     * Closes the database after the calls and cursors in progress have finished (waiting up to a
+     * minute; a cursor left open longer is a bug, and closing under it would crash the JVM).
+     */
     @Override
     public void close() {
+        closing = true;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (inUse.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (inUse.get() > 0) {
+            throw new IllegalStateException(inUse.get() + " metadata calls or cursors still open at close");
+        }
         // Reverse order of creation: handles before the db, options after the db that uses them.
         if (readOptions != null) {
             readOptions.close();
@@ -358,13 +412,20 @@ public final class MetaDb implements Closeable {
             return it.value();
         }
 
+        private boolean released;
+
         @Override
         public void close() {
+            if (released) {
+                return;
+            }
+            released = true;
             it.close();
             ro.close();
             if (upper != null) {
                 upper.close();
             }
+            exit();
         }
     }
 

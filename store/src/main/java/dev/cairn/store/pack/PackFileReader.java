@@ -239,12 +239,13 @@ final class PackFileReader {
 
     /**
      * Reads the record at {@code loc} with one positional read and verifies it against {@code loc}
-     * and {@code expectedId}. The returned chunk owns its array (header bytes precede the payload).
+     * and {@code expectedId}. The record lands in {@code scratch} if it has room for the record
+     * header and payload, else in a new array; the payload follows the header bytes.
      */
-    static EncodedChunk readRecord(FileChannel ch, ChunkLocation loc, ChunkId expectedId) throws IOException {
+    static EncodedChunk readRecord(FileChannel ch, ChunkLocation loc, ChunkId expectedId, byte[] scratch) throws IOException {
         int length = RECORD_HEADER_SIZE + loc.storedLength();
-        byte[] buf = new byte[length];
-        int n = FileIo.readFully(ch, ByteBuffer.wrap(buf), loc.offset());
+        byte[] buf = scratch != null && scratch.length >= length ? scratch : new byte[length];
+        int n = FileIo.readFully(ch, ByteBuffer.wrap(buf, 0, length), loc.offset());
         if (n < length) {
             throw new CorruptPackException(loc.pack(), loc.offset(), "record of " + length
                     + " bytes extends past the end of the file (only " + n + " bytes there)");

@@ -67,9 +67,10 @@ public final class LocalPackStore implements PackStore {
     private final ChannelCache channels;
     private final WriteChannelOpener writeOpener;
     /**
-     * Pack ids (creation is random, see {@link #create()}): collisions are 2^-64 events, but an
-     * unguessable id also keeps separate daemons sharing one bucket from ever colliding, which
-     * ThreadLocalRandom's per-process seeding cannot promise. One draw per pack is negligible cost.
+     * Source of pack ids. Ids must stay distinct across processes and machines (daemons may later
+     * share one bucket), which needs a well-seeded generator: ThreadLocalRandom seeds from the
+     * clock by default, so processes started together could draw correlated ids. A SecureRandom
+     * draw costs microseconds, once per pack. A local collision is still caught by CREATE_NEW.
      */
     private final SecureRandom random = new SecureRandom();
     /** Packs a writer or a recovery of this store is writing; they cannot be recovered or deleted. */
@@ -308,6 +309,13 @@ public final class LocalPackStore implements PackStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A sealed pack whose footer is damaged is reported through {@link RecordVisitor#corrupt}
+     * at the footer, then scanned like an unsealed one, so verification still checks every record
+     * it can reach.
+     */
     @Override
     public void scan(PackId id, RecordVisitor visitor) throws IOException {
         Path path = pathOf(id);

@@ -36,6 +36,12 @@ public final class PackCodec {
      */
     public static final int MAX_PAYLOAD = 64 << 20;
 
+    /**
+     * Most records in one pack (2^24). Keeps the footer (52 bytes per entry) in one Java array;
+     * real packs roll over at a size limit long before.
+     */
+    public static final int MAX_RECORDS = 1 << 24;
+
     /** A reader reads this much to verify the checksum of a header from a newer format version. */
     static final int MAX_HEADER_SIZE = 256;
     static final int RECORD_TYPE_CHUNK = 0x01;

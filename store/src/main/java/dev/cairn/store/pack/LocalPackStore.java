@@ -54,8 +54,8 @@ public final class LocalPackStore implements PackStore {
     private static final Pattern PACK_NAME = Pattern.compile("([0-9a-f]{16})\\.pack");
     private static final Pattern FANOUT_NAME = Pattern.compile("[0-9a-f]{2}");
     private static final int CREATE_ATTEMPTS = 8;
-    /** A read whose shared channel another thread's interrupt closed is retried this often in all. */
-    private static final int READ_ATTEMPTS = 3;
+    /** A read whose shared channel another thread's interrupt closed is tried this often in all. */
+    private static final int READ_ATTEMPTS = 8;
 
     /** Opens the channels writers and recovery write through; a seam for fault-injection tests. */
     interface WriteChannelOpener {
@@ -67,9 +67,10 @@ public final class LocalPackStore implements PackStore {
     private final ChannelCache channels;
     private final WriteChannelOpener writeOpener;
     /**
-     * Pack ids (creation is random, see {@link #create()}): collisions are 2^-64 events, but an
-     * unguessable id also keeps separate daemons sharing one bucket from ever colliding, which
-     * ThreadLocalRandom's per-process seeding cannot promise. One draw per pack is negligible cost.
+     * Source of pack ids. Ids must stay distinct across processes and machines (daemons may later
+     * share one bucket), which needs a well-seeded generator: ThreadLocalRandom seeds from the
+     * clock by default, so processes started together could draw correlated ids. A SecureRandom
+     * draw costs microseconds, once per pack. A local collision is still caught by CREATE_NEW.
      */
     private final SecureRandom random = new SecureRandom();
     /** Packs a writer or a recovery of this store is writing; they cannot be recovered or deleted. */
@@ -161,13 +162,42 @@ public final class LocalPackStore implements PackStore {
 
     @Override
     public EncodedChunk read(ChunkLocation loc, ChunkId expectedId) throws IOException {
+        return read(loc, expectedId, null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code scratch} is used if it holds at least {@code RECORD_HEADER_SIZE + storedLength}
+     * bytes; the payload then starts at offset {@link PackCodec#RECORD_HEADER_SIZE}.
+     */
+    @Override
+    public EncodedChunk read(ChunkLocation loc, ChunkId expectedId, byte[] scratch) throws IOException {
         checkLocation(loc);
-        // An interrupted reader closes a FileChannel for every thread sharing it; the others see
-        // ClosedChannelException and retry with a freshly opened channel.
+        // FileChannel closes itself for every thread sharing it when a thread blocked in it, or
+        // entering it, is interrupted. A thread arriving here already interrupted (a cancelled
+        // task) would thus break the cached channel for all readers; the read is short, so it runs
+        // with the flag cleared and the flag is restored for the caller to act on.
+        boolean interrupted = Thread.interrupted();
+        try {
+            return readRetryingClosedChannels(loc, expectedId, scratch);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * An interrupt that lands during a read still closes the shared channel: that reader gets
+     * ClosedByInterruptException, and the others see ClosedChannelException and retry on a fresh
+     * channel (bounded, so a component interrupting relentlessly surfaces as an error, not a hang).
+     */
+    private EncodedChunk readRetryingClosedChannels(ChunkLocation loc, ChunkId expectedId, byte[] scratch) throws IOException {
         for (int attempt = 1; ; attempt++) {
             ChannelCache.Handle h = channels.acquire(loc.pack());
             try {
-                return PackFileReader.readRecord(h.channel, loc, expectedId);
+                return PackFileReader.readRecord(h.channel, loc, expectedId, scratch);
             } catch (ClosedByInterruptException e) {
                 channels.invalidate(h);
                 throw e;
@@ -175,7 +205,8 @@ public final class LocalPackStore implements PackStore {
                 channels.invalidate(h);
                 readRetries.increment();
                 if (attempt == READ_ATTEMPTS) {
-                    throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset(), pathOf(loc.pack()), e);
+                    throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset()
+                            + " (its channel was closed under " + attempt + " attempts)", pathOf(loc.pack()), e);
                 }
             } catch (IOException e) {
                 throw withPath("reading pack " + loc.pack() + " at offset " + loc.offset(), pathOf(loc.pack()), e);
@@ -278,6 +309,13 @@ public final class LocalPackStore implements PackStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A sealed pack whose footer is damaged is reported through {@link RecordVisitor#corrupt}
+     * at the footer, then scanned like an unsealed one, so verification still checks every record
+     * it can reach.
+     */
     @Override
     public void scan(PackId id, RecordVisitor visitor) throws IOException {
         Path path = pathOf(id);

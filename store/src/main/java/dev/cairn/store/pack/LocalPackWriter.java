@@ -34,8 +34,6 @@ import static dev.cairn.store.pack.PackCodec.RECORD_HEADER_SIZE;
  */
 final class LocalPackWriter implements PackWriter {
     static final int WRITE_BUFFER_SIZE = 1 << 20;
-    /** Keeps the footer array (52 bytes per entry) well below the 2 GiB array limit. */
-    static final int MAX_RECORDS = 1 << 24;
 
     private enum State { OPEN, SEALED, CLOSED, FAILED }
 
@@ -98,8 +96,8 @@ final class LocalPackWriter implements PackWriter {
         }
         Objects.checkFromIndexSize(chunk.offset(), stored, chunk.data().length);
         ensureWritable();
-        if (count == MAX_RECORDS) {
-            throw new IllegalStateException("pack " + id + " holds the maximum of " + MAX_RECORDS + " records");
+        if (count == PackCodec.MAX_RECORDS) {
+            throw new IllegalStateException("pack " + id + " holds the maximum of " + PackCodec.MAX_RECORDS + " records");
         }
 
         long offset = size;

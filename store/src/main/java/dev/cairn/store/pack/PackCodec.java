@@ -36,6 +36,12 @@ public final class PackCodec {
      */
     public static final int MAX_PAYLOAD = 64 << 20;
 
+    /**
+     * Most records in one pack (2^24). Keeps the footer (52 bytes per entry) in one Java array;
+     * real packs roll over at a size limit long before.
+     */
+    public static final int MAX_RECORDS = 1 << 24;
+
     /** A reader reads this much to verify the checksum of a header from a newer format version. */
     static final int MAX_HEADER_SIZE = 256;
     static final int RECORD_TYPE_CHUNK = 0x01;
@@ -180,10 +186,12 @@ public final class PackCodec {
     }
 
     /**
-     * Verifies the complete record (header and {@code storedLength(expected)} payload bytes) at
-     * {@code buf[off]}, read from file offset {@code fileOffset}: its fields must equal
-     * {@code expected} (when non-null), its id {@code expectedId} (when non-null), and its CRC must
-     * match. Without an expectation the header must be {@link #isPlausibleRecordHeader plausible}.
+     * Verifies the record at {@code buf[off]}, read from file offset {@code fileOffset}; the buffer
+     * holds its header and {@code expected.storedLength()} payload bytes. Its type must be a chunk
+     * record, its lengths and codec must equal {@code expected} (checked first, so a wrong index
+     * entry is reported as such rather than as a CRC failure), its header must be
+     * {@link #isPlausibleRecordHeader plausible}, its CRC must match, and its id must equal
+     * {@code expectedId}.
      */
     static void checkRecord(PackId pack, long fileOffset, byte[] buf, int off, ChunkLocation expected,
                             ChunkId expectedId, CRC32C crc) throws CorruptPackException {
@@ -194,16 +202,14 @@ public final class PackCodec {
         int codec = buf[off + R_CODEC] & 0xff;
         int raw = u32(buf, off + R_RAW_LENGTH);
         int stored = u32(buf, off + R_STORED_LENGTH);
-        if (expected != null) {
-            if (stored != expected.storedLength()) {
-                throw CorruptPackException.mismatch(pack, fileOffset, "record stored length", expected.storedLength(), Integer.toUnsignedString(stored));
-            }
-            if (raw != expected.rawLength()) {
-                throw CorruptPackException.mismatch(pack, fileOffset, "record raw length", expected.rawLength(), Integer.toUnsignedString(raw));
-            }
-            if (codec != expected.codec()) {
-                throw CorruptPackException.mismatch(pack, fileOffset, "record codec", expected.codec(), codec);
-            }
+        if (stored != expected.storedLength()) {
+            throw CorruptPackException.mismatch(pack, fileOffset, "record stored length", expected.storedLength(), Integer.toUnsignedString(stored));
+        }
+        if (raw != expected.rawLength()) {
+            throw CorruptPackException.mismatch(pack, fileOffset, "record raw length", expected.rawLength(), Integer.toUnsignedString(raw));
+        }
+        if (codec != expected.codec()) {
+            throw CorruptPackException.mismatch(pack, fileOffset, "record codec", expected.codec(), codec);
         }
         CorruptPackException malformed = malformedRecordHeader(pack, fileOffset, buf, off);
         if (malformed != null) {
@@ -214,7 +220,7 @@ public final class PackCodec {
         if (storedCrc != actualCrc) {
             throw CorruptPackException.mismatch(pack, fileOffset, "record CRC32C", hex32(storedCrc), hex32(actualCrc));
         }
-        if (expectedId != null && !idEquals(expectedId, buf, off + R_ID)) {
+        if (!idEquals(expectedId, buf, off + R_ID)) {
             throw CorruptPackException.mismatch(pack, fileOffset, "chunk id", expectedId, ChunkId.fromBytes(buf, off + R_ID));
         }
     }

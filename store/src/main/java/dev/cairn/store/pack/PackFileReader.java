@@ -93,7 +93,7 @@ final class PackFileReader {
         long footerStart = PackCodec.trailerFooterStart(trailer, 0);
         int count = PackCodec.trailerCount(trailer, 0);
         // Records are at least RECORD_HEADER_SIZE bytes, which bounds a sane entry count.
-        long maxCount = (size - HEADER_SIZE) / (RECORD_HEADER_SIZE + FOOTER_ENTRY_SIZE);
+        long maxCount = Math.min(PackCodec.MAX_RECORDS, (size - HEADER_SIZE) / (RECORD_HEADER_SIZE + FOOTER_ENTRY_SIZE));
         boolean shapeOk = footerStart >= HEADER_SIZE && footerStart <= trailerAt
                 && count >= 0 && count <= maxCount
                 && footerStart + PackCodec.footerLength(footerStart, count) == size;
@@ -172,7 +172,8 @@ final class PackFileReader {
         Window window = new Window(ch, id, limit);
         CRC32C crc = new CRC32C();
         long pos = HEADER_SIZE;
-        while (limit - pos >= RECORD_HEADER_SIZE) {
+        int count = 0;
+        while (limit - pos >= RECORD_HEADER_SIZE && count < PackCodec.MAX_RECORDS) {
             int off = window.fill(pos, RECORD_HEADER_SIZE);
             if (!PackCodec.isPlausibleRecordHeader(window.buf, off)) {
                 break;
@@ -189,6 +190,7 @@ final class PackFileReader {
             }
             sink.accept(pos, buf, off);
             pos += RECORD_HEADER_SIZE + stored;
+            count++;
         }
         return pos;
     }
@@ -239,12 +241,13 @@ final class PackFileReader {
 
     /**
      * Reads the record at {@code loc} with one positional read and verifies it against {@code loc}
-     * and {@code expectedId}. The returned chunk owns its array (header bytes precede the payload).
+     * and {@code expectedId}. The record lands in {@code scratch} if it has room for the record
+     * header and payload, else in a new array; the payload follows the header bytes.
      */
-    static EncodedChunk readRecord(FileChannel ch, ChunkLocation loc, ChunkId expectedId) throws IOException {
+    static EncodedChunk readRecord(FileChannel ch, ChunkLocation loc, ChunkId expectedId, byte[] scratch) throws IOException {
         int length = RECORD_HEADER_SIZE + loc.storedLength();
-        byte[] buf = new byte[length];
-        int n = FileIo.readFully(ch, ByteBuffer.wrap(buf), loc.offset());
+        byte[] buf = scratch != null && scratch.length >= length ? scratch : new byte[length];
+        int n = FileIo.readFully(ch, ByteBuffer.wrap(buf, 0, length), loc.offset());
         if (n < length) {
             throw new CorruptPackException(loc.pack(), loc.offset(), "record of " + length
                     + " bytes extends past the end of the file (only " + n + " bytes there)");

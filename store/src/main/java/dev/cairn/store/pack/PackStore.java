@@ -34,6 +34,17 @@ public interface PackStore extends Closeable {
      */
     EncodedChunk read(ChunkLocation loc, ChunkId expectedId) throws IOException;
 
+    /**
+     * Like {@link #read(ChunkLocation, ChunkId)}, but may place the result in {@code scratch} so
+     * that a streaming reader reusing one array makes no garbage per chunk. The result points into
+     * {@code scratch} if it is large enough (each implementation says how large), otherwise into a
+     * new array; callers can keep {@code result.data()} as their next scratch. The result is valid
+     * until the caller reuses that array.
+     */
+    default EncodedChunk read(ChunkLocation loc, ChunkId expectedId, byte[] scratch) throws IOException {
+        return read(loc, expectedId);
+    }
+
     /** Every pack present in the backend, sealed or not. */
     List<PackInfo> list() throws IOException;
 

@@ -286,6 +286,24 @@ class LocalPackStoreTest {
     }
 
     @Test
+    void readIntoScratchUsesItWhenLargeEnough() throws IOException {
+        TestChunks chunks = TestChunks.ofSizes(6, 1000, 3000);
+        PackWriter w = store.create();
+        List<ChunkLocation> locs = chunks.appendTo(w);
+        w.seal();
+        byte[] scratch = new byte[PackCodec.RECORD_HEADER_SIZE + 1000];
+        EncodedChunk small = store.read(locs.get(0), chunks.chunks().get(0).id(), scratch);
+        assertThat(small.data()).isSameAs(scratch);
+        assertThat(decode(small)).isEqualTo(chunks.chunks().get(0).raw());
+        EncodedChunk big = store.read(locs.get(1), chunks.chunks().get(1).id(), scratch);
+        assertThat(big.data()).isNotSameAs(scratch);
+        assertThat(decode(big)).isEqualTo(chunks.chunks().get(1).raw());
+        // A damaged record in scratch is still an error, whatever the buffer held before.
+        assertThatThrownBy(() -> store.read(locs.get(0), chunks.chunks().get(1).id(), scratch))
+                .isInstanceOf(CorruptPackException.class);
+    }
+
+    @Test
     void payloadBytesAreReturnedExactly() throws IOException {
         // The pack layer stores payloads as given: no decoding, no re-encoding.
         byte[] payload = "not really lz4 but the pack layer does not care".getBytes();

@@ -119,7 +119,10 @@ final class CheckpointInputStream extends InputStream {
             }
             return raw;
         } catch (IOException e) {
-            throw new CompletionException(e);
+            Status st = e instanceof CairnException ce ? ce.status() : Status.CORRUPT;
+            String msg = e.getMessage() != null && e.getMessage().contains(ref.id().shortHex()) ? e.getMessage()
+                    : "chunk " + ref.id().shortHex() + ": " + e.getMessage();
+            throw new CompletionException(new CairnException(st, msg, e));
         }
     }
 

@@ -104,7 +104,7 @@ public final class Repository implements Closeable {
         Files.createDirectories(dir);
         MetaDb db = MetaDb.open(dir.resolve("meta"));
         try {
-            return open(dir, options, db, new LocalPackStore(dir.resolve("packs")));
+            return open(dir, options, db, new LocalPackStore(dir));
         } catch (IOException | RuntimeException e) {
             db.close();
             throw e;
@@ -146,9 +146,15 @@ public final class Repository implements Closeable {
     private void recoverPacks() throws IOException {
         for (PackInfo p : packs.list()) {
             if (!p.sealed()) {
-                var idx = packs.recover(p.id());
-                log.warn("recovered unsealed pack {} after an unclean shutdown: {} complete records kept", p.id(),
-                        idx.entries().size());
+                try {
+                    var idx = packs.recover(p.id());
+                    log.warn("recovered unsealed pack {} after an unclean shutdown: {} complete records kept", p.id(),
+                            idx.entries().size());
+                } catch (IOException e) {
+                    // One bad file must not keep the store from opening; verify reports it, and
+                    // reads of chunks inside it fail with a typed error.
+                    log.error("cannot recover pack {}: {}", p.id(), e.getMessage());
+                }
             }
         }
     }

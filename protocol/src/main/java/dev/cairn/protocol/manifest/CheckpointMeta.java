@@ -80,9 +80,10 @@ public record CheckpointMeta(String series, Instant createdAt, OptionalLong step
 
     /** @throws IllegalArgumentException if {@code series} is not a valid series name */
     public static void validateSeries(String series) {
-        if (series == null || series.isEmpty() || series.length() > MAX_SERIES || !SERIES.matcher(series).matches()) {
+        if (series == null || series.isEmpty() || series.length() > MAX_SERIES || !SERIES.matcher(series).matches()
+                || ("/" + series + "/").contains("/./") || ("/" + series + "/").contains("/../")) {
             throw new IllegalArgumentException("bad series name '" + series + "': use segments of letters, digits"
-                    + " and . _ - separated by single '/', at most " + MAX_SERIES + " characters");
+                    + " and . _ - (not '.' or '..') separated by single '/', at most " + MAX_SERIES + " characters");
         }
     }
 

@@ -6,9 +6,6 @@ import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.manifest.ChunkListDigest;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
-import dev.cairn.store.manifest.DeltaBuilder;
-import dev.cairn.store.manifest.EntryBody;
-import dev.cairn.store.manifest.Segments;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,28 +18,22 @@ public final class EntryBuilder {
     private final PutSession session;
     final int index;
     final String name;
-    private final Segments.Writer full;
-    private final DeltaBuilder delta;
+    private final FormBuilder.Entry form;
     private final ChunkListDigest digest = new ChunkListDigest();
     private EntryHeader header;
-    private EntryBody.Delta deltaBody;
 
-    EntryBuilder(PutSession session, int index, String name, Segments.Writer full, DeltaBuilder delta) {
+    EntryBuilder(PutSession session, String name, FormBuilder.Entry form) {
         this.session = session;
-        this.index = index;
+        this.index = form.index;
         this.name = name;
-        this.full = full;
-        this.delta = delta;
+        this.form = form;
     }
 
     /** Appends a ref whose chunk the caller knows the store has (it just stored or found it). */
     public void add(ChunkRef ref) throws CairnException {
         checkOpen();
         digest.add(ref);
-        full.add(ref);
-        if (delta != null) {
-            delta.add(ref);
-        }
+        form.add(ref);
     }
 
     /**
@@ -79,8 +70,7 @@ public final class EntryBuilder {
     /** Ends the entry and returns its canonical header. */
     public EntryHeader finish() throws CairnException {
         checkOpen();
-        full.finish();
-        deltaBody = delta == null ? null : delta.finish();
+        form.finish();
         header = digest.finish(name);
         session.entryFinished(this);
         return header;
@@ -89,8 +79,7 @@ public final class EntryBuilder {
     /** Ends an empty directory entry. */
     void finishAsDirectory() throws CairnException {
         checkOpen();
-        full.finish();
-        deltaBody = new EntryBody.Delta(0, List.of());
+        form.finishEmpty();
         header = ChunkListDigest.directory(name);
     }
 
@@ -102,22 +91,17 @@ public final class EntryBuilder {
         return header;
     }
 
-    /** The delta body, or null if there is no parent or the delta builder gave up. */
-    EntryBody.Delta deltaBody() {
-        return deltaBody;
-    }
-
     long refs() {
-        return full.count();
+        return form.refs();
     }
 
     /** Refs already written to segments (the rest is still buffered). */
     long flushedRefs() {
-        return full.flushedCount();
+        return form.flushedRefs();
     }
 
     void forEachBuffered(java.util.function.Consumer<ChunkRef> c) {
-        full.forEachBuffered(c);
+        form.forEachBuffered(c);
     }
 
     private void checkOpen() {

@@ -7,20 +7,14 @@ import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.manifest.ManifestId;
-import dev.cairn.store.manifest.DeltaBuilder;
-import dev.cairn.store.manifest.EntryBody;
 import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.ManifestStore;
 import dev.cairn.store.manifest.RefCursor;
-import dev.cairn.store.manifest.Segments;
 import dev.cairn.store.manifest.StoredManifest;
-import dev.cairn.store.manifest.StoredManifestCodec;
 import dev.cairn.store.meta.MetaDb;
-import dev.cairn.store.meta.MetaDb.Cf;
 import dev.cairn.store.util.FaultPoints;
 
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,14 +34,11 @@ import java.util.function.Consumer;
  * repository so that GC treats what they reference as live.
  */
 public final class PutSession implements AutoCloseable {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final Repository repo;
     private final PutOptions options;
     private final StoredManifest parent;
     private final long sweepGenerationAtStart;
-    private final byte[] fullStorage = newStorageId();
-    private final byte[] deltaStorage = newStorageId();
+    private final FormBuilder forms;
     private final List<EntryBuilder> entries = new ArrayList<>();
     private EntryBuilder open;
     private long newBytes;
@@ -60,6 +51,7 @@ public final class PutSession implements AutoCloseable {
         this.options = options;
         this.parent = parent;
         this.sweepGenerationAtStart = repo.sweepGeneration();
+        this.forms = new FormBuilder(repo, parent);
     }
 
     public PutOptions options() {
@@ -82,16 +74,7 @@ public final class PutSession implements AutoCloseable {
      */
     public EntryBuilder entry(String name) throws CairnException {
         checkNext(name);
-        int index = entries.size();
-        Segments.Writer full = new Segments.Writer(repo.db(), fullStorage, index);
-        DeltaBuilder delta = null;
-        if (parent != null) {
-            int pe = parent.header().indexOf(name);
-            RefCursor pc = pe < 0 ? null : repo.manifests().cursor(parent, pe);
-            delta = new DeltaBuilder(pc, Math.max(pe, 0), repo.options().deltaWindow(), StoredManifestCodec.MAX_OPS,
-                    new Segments.Writer(repo.db(), deltaStorage, index));
-        }
-        open = new EntryBuilder(this, index, name, full, delta);
+        open = new EntryBuilder(this, name, forms.entry(name));
         entries.add(open);
         return open;
     }
@@ -102,8 +85,7 @@ public final class PutSession implements AutoCloseable {
         if (name.isEmpty()) {
             throw new IllegalArgumentException("a directory entry needs a name");
         }
-        EntryBuilder e = new EntryBuilder(this, entries.size(), name, new Segments.Writer(repo.db(), fullStorage,
-                entries.size()), null);
+        EntryBuilder e = new EntryBuilder(this, name, forms.entry(name));
         entries.add(e);
         e.finishAsDirectory();
     }
@@ -155,10 +137,10 @@ public final class PutSession implements AutoCloseable {
                 if (repo.sweepGeneration() != sweepGenerationAtStart) {
                     verifyChunksPresent();
                 }
-                StoredManifest m = chooseForm(id, header, headerBytes);
+                StoredManifest m = forms.choose(id, header, headerBytes, liveParent());
                 try (MetaDb.Batch b = repo.db().batch()) {
                     ms.addNew(b, m, Labels.of(options.tags()));
-                    ManifestStore.deleteSegments(b, m.isDelta() ? fullStorage : deltaStorage);
+                    forms.dropUnused(b, m);
                     FaultPoints.reach("commit.before-batch");
                     repo.db().write(b, true);
                 }
@@ -182,8 +164,7 @@ public final class PutSession implements AutoCloseable {
         }
         done = true;
         try (MetaDb.Batch b = repo.db().batch()) {
-            ManifestStore.deleteSegments(b, fullStorage);
-            ManifestStore.deleteSegments(b, deltaStorage);
+            forms.dropAll(b);
             repo.db().write(b, false);
         } catch (CairnException e) {
             // Leftover segments are unreferenced; GC removes them.
@@ -207,7 +188,7 @@ public final class PutSession implements AutoCloseable {
      */
     public void forEachReferencedChunk(Consumer<ChunkId> c) throws CairnException {
         for (EntryBuilder e : entries) {
-            RefCursor cur = repo.manifests().segmentCursor(fullStorage, e.index, e.flushedRefs());
+            RefCursor cur = repo.manifests().segmentCursor(forms.fullStorage(), e.index, e.flushedRefs());
             ChunkRef r;
             while ((r = cur.next()) != null) {
                 c.accept(r.id());
@@ -229,8 +210,7 @@ public final class PutSession implements AutoCloseable {
             } else {
                 repo.manifests().putLabels(b, existing.id(), updated);
             }
-            ManifestStore.deleteSegments(b, fullStorage);
-            ManifestStore.deleteSegments(b, deltaStorage);
+            forms.dropAll(b);
             repo.db().write(b, true);
         }
         done = true;
@@ -238,48 +218,20 @@ public final class PutSession implements AutoCloseable {
                 newChunks, existing.parent(), true);
     }
 
-    private StoredManifest chooseForm(ManifestId id, ManifestHeader header, byte[] headerBytes) throws CairnException {
-        List<EntryBody> full = new ArrayList<>();
-        for (EntryBuilder e : entries) {
-            full.add(new EntryBody.Full(e.refs()));
-        }
-        StoredManifest fullForm = new StoredManifest(id, header, headerBytes, null, 0, fullStorage, full);
-        if (parent == null || parent.depth() + 1 > repo.options().maxChainDepth()) {
-            return fullForm;
+    /** The parent as it is now, or null if it was removed or trashed since the session began. */
+    private StoredManifest liveParent() throws CairnException {
+        if (parent == null) {
+            return null;
         }
         StoredManifest current = repo.manifests().find(parent.id());
-        if (current == null || repo.manifests().labels(parent.id()).inTrash()) {
-            return fullForm; // the parent was trimmed meanwhile; a full manifest needs nothing of it
-        }
-        List<EntryBody> deltas = new ArrayList<>();
-        long stored = 0;
-        int ops = 0;
-        for (EntryBuilder e : entries) {
-            EntryBody.Delta d = e.deltaBody();
-            if (d == null) {
-                return fullForm;
-            }
-            deltas.add(d);
-            stored += d.newRefs();
-            ops += d.ops().size();
-        }
-        if (ops > StoredManifestCodec.MAX_OPS) {
-            return fullForm;
-        }
-        // Compare metadata sizes: a ref is 36 bytes in a segment, an op at most 21 in the record.
-        double deltaCost = stored * 36.0 + ops * 21.0;
-        double fullCost = totalRefs() * 36.0;
-        if (deltaCost > fullCost * repo.options().deltaMaxRatio()) {
-            return fullForm;
-        }
-        return new StoredManifest(id, header, headerBytes, current.id(), current.depth() + 1, deltaStorage, deltas);
+        return current == null || repo.manifests().labels(parent.id()).inTrash() ? null : current;
     }
 
     private void verifyChunksPresent() throws CairnException {
         List<ChunkId> batch = new ArrayList<>(4096);
         List<ChunkId> missing = new ArrayList<>();
         for (EntryBuilder e : entries) {
-            RefCursor cur = repo.manifests().segmentCursor(fullStorage, e.index, e.refs());
+            RefCursor cur = repo.manifests().segmentCursor(forms.fullStorage(), e.index, e.refs());
             ChunkRef r;
             while ((r = cur.next()) != null) {
                 batch.add(r.id());
@@ -305,11 +257,7 @@ public final class PutSession implements AutoCloseable {
     }
 
     private long totalRefs() {
-        long n = 0;
-        for (EntryBuilder e : entries) {
-            n += e.refs();
-        }
-        return n;
+        return forms.totalRefs();
     }
 
     private void checkNext(String name) {
@@ -334,9 +282,4 @@ public final class PutSession implements AutoCloseable {
         }
     }
 
-    private static byte[] newStorageId() {
-        byte[] b = new byte[16];
-        RANDOM.nextBytes(b);
-        return b;
-    }
 }

@@ -280,6 +280,31 @@ public final class Repository implements Closeable {
         }
     }
 
+    /**
+     * Prepares a new storage form of {@code m}: a delta against {@code newParent} if that is allowed
+     * and pays, else a full manifest ({@code newParent == null}: always full). The resolved chunk
+     * list, hence the id, stays the same. Reads {@code m}'s current chain, so call it before the
+     * batch that removes anything of that chain. Only metadata is written; no chunk data moves.
+     */
+    public PreparedForm prepareRebase(StoredManifest m, StoredManifest newParent) throws CairnException {
+        FormBuilder fb = new FormBuilder(this, newParent);
+        List<EntryHeader> es = m.header().entries();
+        for (int i = 0; i < es.size(); i++) {
+            FormBuilder.Entry e = fb.entry(es.get(i).name());
+            if (es.get(i).kind() == EntryKind.DIRECTORY) {
+                e.finishEmpty();
+                continue;
+            }
+            dev.cairn.store.manifest.RefCursor cur = manifests.cursor(m, i);
+            dev.cairn.protocol.manifest.ChunkRef r;
+            while ((r = cur.next()) != null) {
+                e.add(r);
+            }
+            e.finish();
+        }
+        return new PreparedForm(fb.choose(m.id(), m.header(), m.headerBytes(), newParent), fb);
+    }
+
     // ------------------------------------------------------------------ get
 
     /** Opens a single-stream checkpoint (or a one-file directory checkpoint) for reading. */

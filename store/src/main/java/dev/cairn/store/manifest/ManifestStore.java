@@ -115,7 +115,9 @@ public final class ManifestStore {
             throw new CairnException(Status.CORRUPT, "delta " + m.id().shortHex() + " names parent "
                     + m.parent().shortHex() + ", which does not exist");
         }
-        if (parent.depth() != m.depth() - 1) {
+        // A depth is an upper bound of the chain length below a manifest (a rebase can shorten a
+        // chain without rewriting the descendants), so it must strictly decrease towards the base.
+        if (parent.depth() >= m.depth()) {
             throw new CairnException(Status.CORRUPT, "delta " + m.id().shortHex() + " has depth " + m.depth()
                     + " but its parent has depth " + parent.depth());
         }

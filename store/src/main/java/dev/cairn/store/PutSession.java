@@ -139,7 +139,7 @@ public final class PutSession implements AutoCloseable {
                 }
                 StoredManifest m = forms.choose(id, header, headerBytes, liveParent());
                 try (MetaDb.Batch b = repo.db().batch()) {
-                    ms.addNew(b, m, Labels.of(options.tags()));
+                    ms.addNew(b, m, Labels.of(options.tags(), newBytes));
                     forms.dropUnused(b, m);
                     FaultPoints.reach("commit.before-batch");
                     repo.db().write(b, true);

@@ -15,12 +15,15 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * The mutable state beside an immutable manifest: tags, holds and trash state. Stored in the
- * {@code labels} family (docs/FORMAT.md, "Labels"). Immutable value; changes produce a new one.
+ * The mutable state beside an immutable manifest: tags, holds, trash state, and what the store
+ * learned about it (bytes it added at put, damage found by verify). Stored in the {@code labels}
+ * family (docs/FORMAT.md, "Labels"). Immutable value; changes produce a new one.
  *
- * @param trash null while the checkpoint is live
+ * @param trash    null while the checkpoint is live
+ * @param newBytes raw bytes of the chunks the put added to the store (retention simulation)
+ * @param damage   null unless the last verify found the checkpoint not restorable; then why
  */
-public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
+public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash, long newBytes, String damage) {
     static final int VERSION = 1;
 
     public Labels {
@@ -28,8 +31,8 @@ public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
         holds = List.copyOf(holds);
     }
 
-    public static Labels of(java.util.Collection<String> tags) {
-        return new Labels(new TreeSet<>(tags), List.of(), null);
+    public static Labels of(java.util.Collection<String> tags, long newBytes) {
+        return new Labels(new TreeSet<>(tags), List.of(), null, newBytes, null);
     }
 
     public boolean inTrash() {
@@ -37,15 +40,24 @@ public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
     }
 
     public Labels withTags(java.util.Collection<String> t) {
-        return new Labels(new TreeSet<>(t), holds, trash);
+        return new Labels(new TreeSet<>(t), holds, trash, newBytes, damage);
     }
 
     public Labels withHolds(List<Hold> h) {
-        return new Labels(tags, h, trash);
+        return new Labels(tags, h, trash, newBytes, damage);
     }
 
     public Labels withTrash(Trash t) {
-        return new Labels(tags, holds, t);
+        return new Labels(tags, holds, t, newBytes, damage);
+    }
+
+    public Labels withDamage(String d) {
+        return new Labels(tags, holds, trash, newBytes, d);
+    }
+
+    /** False if the last verify found the checkpoint damaged. */
+    public boolean restorable() {
+        return damage == null;
     }
 
     /** Holds still in force at {@code now}. */
@@ -99,6 +111,11 @@ public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
         if (trash != null) {
             w.i64(trash.trashedAt().toEpochMilli()).i64(trash.expiresAt().toEpochMilli()).str(trash.reason());
         }
+        w.i64(newBytes);
+        w.bool(damage != null);
+        if (damage != null) {
+            w.str(damage.length() > 1000 ? damage.substring(0, 1000) : damage);
+        }
         return w.toByteArray();
     }
 
@@ -127,8 +144,10 @@ public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash) {
             if (r.bool()) {
                 trash = new Trash(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str());
             }
+            long newBytes = r.i64();
+            String damage = r.bool() ? r.str() : null;
             r.expectEnd("labels");
-            return new Labels(tags, holds, trash);
+            return new Labels(tags, holds, trash, newBytes, damage);
         } catch (MalformedDataException e) {
             throw new CairnException(Status.CORRUPT, "labels record damaged: " + e.getMessage(), e);
         }

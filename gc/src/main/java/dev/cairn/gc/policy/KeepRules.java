@@ -7,7 +7,8 @@ import java.util.Set;
 
 /**
  * The keep rules of one policy. They are ORed: a checkpoint is kept if any rule keeps it. A count of
- * 0 switches the rule off; {@link #UNLIMITED} (-1, as in restic) keeps every bucket.
+ * 0 switches the rule off; {@link #UNLIMITED} (YAML {@code unlimited}; -1 internally, as in restic's
+ * code) keeps every bucket.
  *
  * @param last         keep the N newest checkpoints
  * @param within       keep everything newer than the series' newest checkpoint minus this
@@ -34,7 +35,7 @@ public record KeepRules(
         long everyNSteps,
         Optional<PolicyDuration> maxRecompute) {
 
-    /** restic's "-1 means keep all" for {@code last} and the calendar buckets. */
+    /** "keep all" for {@code last} and the calendar buckets (restic's internal -1). */
     public static final int UNLIMITED = -1;
 
     public static final KeepRules NONE = new KeepRules(0, Optional.empty(), 0, 0, 0, 0, 0, Set.of(), List.of(), 0,
@@ -47,7 +48,7 @@ public record KeepRules(
         best = List.copyOf(best);
         for (int n : new int[] {last, hourly, daily, weekly, monthly, yearly}) {
             if (n < UNLIMITED) {
-                throw new IllegalArgumentException("counts must be >= 0, or -1 for unlimited; got " + n);
+                throw new IllegalArgumentException("counts must be >= 0, or UNLIMITED (-1); got " + n);
             }
         }
         if (everyNSteps < 0) {

@@ -279,13 +279,26 @@ public final class PolicyParser {
         return v.textValue();
     }
 
-    /** {@code last}, {@code hourly}..{@code yearly}: absent = 0; -1 = unlimited as in restic. */
+    /**
+     * {@code last}, {@code hourly}..{@code yearly}: absent = 0; {@code unlimited} keeps every bucket,
+     * spelled as restic (since 0.16) spells it. Negative numbers are refused: restic before 0.16
+     * silently treated {@code -1} as "off" and removed everything the rule should have kept.
+     */
     private static int count(JsonNode node, String path, String key, Ctx ctx) {
         if (!node.has(key)) {
             return 0;
         }
-        return (int) integer(node, path, key, KeepRules.UNLIMITED, Integer.MAX_VALUE,
-                "a whole number >= 0, or -1 for unlimited (restic's convention)", ctx, 0);
+        JsonNode v = node.get(key);
+        if (v.isTextual() && v.textValue().equals("unlimited")) {
+            return KeepRules.UNLIMITED;
+        }
+        if (v.isIntegralNumber() && v.canConvertToLong() && v.longValue() < 0) {
+            ctx.value(path + "." + key, "'" + key + "' must not be negative, got " + v.longValue()
+                    + "; write 'unlimited' to keep every " + (key.equals("last") ? "checkpoint" : "bucket")
+                    + " (old restic versions read -1 as 'off', newer ones as 'unlimited', so Cairn accepts neither)");
+            return 0;
+        }
+        return (int) integer(node, path, key, 0, Integer.MAX_VALUE, "a whole number >= 0, or 'unlimited'", ctx, 0);
     }
 
     private static long integer(JsonNode node, String path, String key, long min, long max, String expected,

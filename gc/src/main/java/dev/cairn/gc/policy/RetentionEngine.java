@@ -39,10 +39,9 @@ import java.util.function.Predicate;
  *       {@code forget} ({@code internal/data/snapshot_policy.go}, {@code ApplyPolicy}): one pass
  *       newest first; a bucket rule keeps a checkpoint whenever its bucket (hour, day, ISO week
  *       {@code year*100+week}, month, year, in the policy's zone) differs from the bucket of the last
- *       checkpoint that rule kept, and then uses up one count; {@code -1} never runs out. While a
+ *       checkpoint that rule kept, and then uses up one count; {@code unlimited} never runs out. While a
  *       rule still has counts left, it also keeps the oldest checkpoint of the series even if it
- *       shares a bucket with a newer kept one (reason "oldest daily ..."; restic ≥ 0.17, added in
- *       0.16 with the plain reason text). {@code within} keeps checkpoints strictly after
+ *       shares a bucket with a newer kept one (reason "oldest daily ..."; restic ≥ 0.16, restic PR 4366). {@code within} keeps checkpoints strictly after
  *       {@code latest - within}, where {@code latest} is the newest checkpoint of the series that is
  *       strictly before {@code now} (restic ignores snapshots from the future the same way; if every
  *       checkpoint is in the future, {@code within} keeps them all), and the days of the duration
@@ -54,14 +53,16 @@ import java.util.function.Predicate;
  *       Checkpoints without a step do not take part.</li>
  *   <li>invariants: the newest restorable checkpoint; the {@code floor} newest restorable ones;
  *       everything with an active hold.</li>
- *   <li>{@code max_recompute}: applied after the rules and invariants above, oldest to newest,
- *       starting at the oldest restorable checkpoint kept so far: it keeps a checkpoint exactly when
- *       not keeping it would let the compute since the last restorable kept checkpoint, plus that of
- *       the next checkpoint, exceed the budget (greedy "as late as possible", which keeps the fewest).
- *       A checkpoint whose own {@code computeSeconds} exceeds the budget cannot be brought under
- *       it: it is kept, and so is its predecessor, so the loss is bounded by that one checkpoint's
- *       compute. A damaged checkpoint is never chosen and never resets the sum. Keeps added later
- *       (lineage, chain, brake) only shorten the gaps, so the guarantee holds for the final plan.</li>
+ *   <li>{@code max_recompute}: applied after the rules and invariants above, oldest to newest, with
+ *       the start of the series counting as a kept point (starting over from scratch): it keeps a
+ *       checkpoint exactly when not keeping it would let the compute since the last restorable kept
+ *       checkpoint, plus that of the next checkpoint, exceed the budget (greedy "as late as
+ *       possible", which keeps the fewest). So recomputing any removed state from the nearest older
+ *       kept checkpoint costs at most the budget. A checkpoint without {@code computeSeconds} counts
+ *       as 0. A checkpoint whose own compute exceeds the budget cannot be brought under it: it is
+ *       kept, and so is its predecessor, so the loss is bounded by that one checkpoint's compute. A
+ *       damaged checkpoint is never chosen and never resets the sum. Keeps added later (lineage,
+ *       chain, brake) only shorten the gaps, so the guarantee holds for the final plan.</li>
  *   <li>{@code keep_lineage}: a checkpoint of such a series that is a transitive {@code derivedFrom}
  *       ancestor (through any series, kept or not) of a kept checkpoint is kept, reason
  *       "lineage of &lt;descendant&gt;" naming the nearest kept descendant that reached it first (one lineage
@@ -416,19 +417,8 @@ public final class RetentionEngine {
 
         private void maxRecompute(PolicyDuration budget, int[] order) {
             double limit = budget.toDuration().toSeconds();
-            int start = -1; // oldest restorable kept checkpoint, as a position in order
-            for (int nr = order.length - 1; nr >= 0; nr--) {
-                int i = order[nr];
-                if (kept[i] && facts[i].restorable()) {
-                    start = nr;
-                    break;
-                }
-            }
-            if (start < 0) {
-                return;
-            }
-            double acc = 0;
-            for (int nr = start - 1; nr >= 0; nr--) { // towards newer
+            double acc = 0; // compute since the last restorable kept checkpoint, or the series start
+            for (int nr = order.length - 1; nr >= 0; nr--) { // oldest to newest
                 int i = order[nr];
                 acc += compute(i);
                 if (!facts[i].restorable()) {

@@ -281,8 +281,8 @@ public final class PolicyParser {
 
     /**
      * {@code last}, {@code hourly}..{@code yearly}: absent = 0; {@code unlimited} keeps every bucket,
-     * spelled as restic (since 0.16) spells it. Negative numbers are refused: restic before 0.16
-     * silently treated {@code -1} as "off" and removed everything the rule should have kept.
+     * spelled as current restic spells it. Negative numbers are refused: restic before 0.16 silently
+     * treated {@code -1} as "off" and removed everything the rule should have kept.
      */
     private static int count(JsonNode node, String path, String key, Ctx ctx) {
         if (!node.has(key)) {
@@ -295,7 +295,7 @@ public final class PolicyParser {
         if (v.isIntegralNumber() && v.canConvertToLong() && v.longValue() < 0) {
             ctx.value(path + "." + key, "'" + key + "' must not be negative, got " + v.longValue()
                     + "; write 'unlimited' to keep every " + (key.equals("last") ? "checkpoint" : "bucket")
-                    + " (old restic versions read -1 as 'off', newer ones as 'unlimited', so Cairn accepts neither)");
+                    + " (restic before 0.16 read -1 as 'off'; current restic refuses negative counts too)");
             return 0;
         }
         return (int) integer(node, path, key, 0, Integer.MAX_VALUE, "a whole number >= 0, or 'unlimited'", ctx, 0);

@@ -39,9 +39,10 @@ import java.util.function.Predicate;
  *       {@code forget} ({@code internal/data/snapshot_policy.go}, {@code ApplyPolicy}): one pass
  *       newest first; a bucket rule keeps a checkpoint whenever its bucket (hour, day, ISO week
  *       {@code year*100+week}, month, year, in the policy's zone) differs from the bucket of the last
- *       checkpoint that rule kept, and then uses up one count; {@code unlimited} never runs out. While a
- *       rule still has counts left, it also keeps the oldest checkpoint of the series even if it
- *       shares a bucket with a newer kept one (reason "oldest daily ..."; restic ≥ 0.16, restic PR 4366). {@code within} keeps checkpoints strictly after
+ *       checkpoint that rule kept, and then uses up one count; {@code unlimited} never runs out.
+ *       While a rule still has counts left, it also keeps the oldest checkpoint of the series even if
+ *       it shares a bucket with a newer kept one (reason "oldest daily ..."; restic ≥ 0.16).
+ *       {@code within} keeps checkpoints strictly after
  *       {@code latest - within}, where {@code latest} is the newest checkpoint of the series that is
  *       strictly before {@code now} (restic ignores snapshots from the future the same way; if every
  *       checkpoint is in the future, {@code within} keeps them all), and the days of the duration
@@ -78,7 +79,10 @@ import java.util.function.Predicate;
  * repositories; Cairn breaks ties by step, then id. restic's {@code m} in durations means months; in
  * Cairn it means minutes and months/years are not accepted at all. restic keeps everything when the
  * policy is empty; Cairn rejects such a policy when parsing. restic groups snapshots by host and
- * path; Cairn's groups are series. Beyond these, any difference in what {@code last}, {@code within},
+ * path; Cairn's groups are series. Negative counts are refused ({@code unlimited} is the spelling for
+ * "every bucket"): restic before 0.16 read {@code -1} as "off". restic's {@code --keep-tag a,b} (all of
+ * the tags) has no equivalent; {@code tags: [a, b]} is {@code --keep-tag a --keep-tag b}. Beyond these,
+ * any difference in what {@code last}, {@code within},
  * the calendar buckets or {@code tags} keep is a bug: the golden tests replay timelines through real
  * restic.
  *

@@ -152,7 +152,7 @@ class PolicyParserTest {
     void negativeCountsAreRefused() {
         PolicyException.Problem p = only("policies:\n  - series: a\n    daily: -1\n");
         assertThat(p.message()).isEqualTo("'daily' must not be negative, got -1; write 'unlimited' to keep every bucket"
-                + " (old restic versions read -1 as 'off', newer ones as 'unlimited', so Cairn accepts neither)");
+                + " (restic before 0.16 read -1 as 'off'; current restic refuses negative counts too)");
         assertThat(only("policies:\n  - series: a\n    last: 1\n    best: [{metric: l, mode: min, n: -2}]\n").message())
                 .isEqualTo("'n' must be a whole number >= 1, got -2");
         assertThat(only("policies:\n  - series: a\n    every_n_steps: -5\n").message())

@@ -141,7 +141,7 @@ public final class RetentionEngine {
         private final TreeMap<String, int[]> trimmedSeries = new TreeMap<>(); // newest first
         private final Map<String, RetentionPolicy> seriesPolicy = new HashMap<>();
 
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array of reason lists, created once
         Evaluation(List<CheckpointFacts> all, PolicySet policySet, Predicate<String> seriesToTrim, Instant now,
                    boolean force) {
             this.facts = all.toArray(new CheckpointFacts[0]);

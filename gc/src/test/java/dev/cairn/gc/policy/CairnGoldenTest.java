@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +80,7 @@ class CairnGoldenTest {
         for (SeriesPlan sp : plan.series()) {
             JsonNode e = series.get(sp.series());
             Map<String, List<String>> expectedKeep = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = e.get("keep").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> k = it.next();
+            for (Map.Entry<String, JsonNode> k : e.get("keep").properties()) {
                 List<String> rs = new ArrayList<>();
                 k.getValue().forEach(r -> rs.add(r.asText()));
                 rs.sort(null);
@@ -111,7 +109,7 @@ class CairnGoldenTest {
             }
         }
         Map<String, String> expectedRebases = new LinkedHashMap<>();
-        expect.get("rebases").fields().forEachRemaining(en ->
+        expect.get("rebases").properties().forEach(en ->
                 expectedRebases.put(en.getKey(), en.getValue().isNull() ? null : en.getValue().asText()));
         Map<String, String> actualRebases = new LinkedHashMap<>();
         for (Rebase r : plan.rebases()) {
@@ -144,7 +142,7 @@ class CairnGoldenTest {
         for (JsonNode c : list) {
             Map<String, Double> metrics = new HashMap<>();
             if (c.has("metrics")) {
-                c.get("metrics").fields().forEachRemaining(m -> metrics.put(m.getKey(),
+                c.get("metrics").properties().forEach(m -> metrics.put(m.getKey(),
                         m.getValue().isNumber() ? m.getValue().doubleValue() : Double.parseDouble(
                                 m.getValue().asText())));
             }

@@ -157,14 +157,18 @@ class RetentionEngineTest {
         Collections.shuffle(shuffled, rnd);
         RetentionPlan plan = null;
         long best = Long.MAX_VALUE;
+        long first = 0;
         for (int run = 0; run < 5; run++) {
             long start = System.nanoTime();
             plan = RetentionEngine.plan(shuffled, p, s -> true, t.plusSeconds(1), false);
-            best = Math.min(best, System.nanoTime() - start);
+            long took = System.nanoTime() - start;
+            first = run == 0 ? took : first;
+            best = Math.min(best, took);
         }
         SeriesPlan sp = plan.series().get(0);
-        System.out.printf("100,000 checkpoints: best of 5 evaluations %.1f ms; kept %d, removed %d, rebases %d%n",
-                best / 1e6, sp.kept().size(), sp.removed().size(), plan.rebases().size());
+        System.out.printf("100,000 checkpoints: first evaluation %.1f ms (cold JIT), best of 5 %.1f ms; kept %d,"
+                + " removed %d, rebases %d%n", first / 1e6, best / 1e6, sp.kept().size(), sp.removed().size(),
+                plan.rebases().size());
         assertThat(sp.kept().size() + sp.removed().size()).isEqualTo(100_000);
         assertThat(sp.kept().size()).isBetween(200, 5000);
         assertThat(sp.kept().get(0).id()).isEqualTo(f.get(f.size() - 1).id());

@@ -79,7 +79,8 @@ public final class SimulationSvg {
             s.append("<line x1=\"").append(f(x)).append("\" y1=\"").append(AXIS_Y).append("\" x2=\"").append(f(x))
                     .append("\" y2=\"").append(AXIS_Y + 5).append("\" stroke=\"black\"/>")
                     .append("<text x=\"").append(f(x)).append("\" y=\"").append(AXIS_Y + 17)
-                    .append("\" text-anchor=\"middle\">").append(esc(fmt.format(at))).append("</text>\n");
+                    .append("\" text-anchor=\"").append(k == 0 ? "start" : k == 5 ? "end" : "middle").append("\">")
+                    .append(esc(fmt.format(at))).append("</text>\n");
         }
         for (SimulationResult.Entry e : t) {
             double x = LEFT + plotWidth * Duration.between(start, e.createdAt()).toMillis() / span;

@@ -144,6 +144,7 @@ public final class PutSession implements AutoCloseable {
                     FaultPoints.reach("commit.before-batch");
                     repo.db().write(b, true);
                 }
+                repo.bumpMetadataGeneration();
                 done = true;
                 FaultPoints.reach("commit.after-batch");
                 return new PutResult(id, m.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
@@ -213,6 +214,7 @@ public final class PutSession implements AutoCloseable {
             forms.dropAll(b);
             repo.db().write(b, true);
         }
+        repo.bumpMetadataGeneration();
         done = true;
         return new PutResult(existing.id(), existing.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
                 newChunks, existing.parent(), true);

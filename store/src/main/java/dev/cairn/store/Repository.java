@@ -69,6 +69,7 @@ public final class Repository implements Closeable {
     private final ExecutorService workers;
     private final Set<PutSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong sweepGeneration = new AtomicLong();
+    private final AtomicLong metadataGeneration = new AtomicLong();
     private final ReentrantReadWriteLock commitLock = new ReentrantReadWriteLock();
     private final Object manifestMutex = new Object();
     private volatile boolean closed;
@@ -500,6 +501,18 @@ public final class Repository implements Closeable {
 
     void sessionEnded(PutSession s) {
         sessions.remove(s);
+    }
+
+    /**
+     * Incremented by every change to manifests or labels (commit, trash, restore, holds, rebase,
+     * delete). A trim computes its plan without locks and applies it only if this did not move.
+     */
+    public long metadataGeneration() {
+        return metadataGeneration.get();
+    }
+
+    public void bumpMetadataGeneration() {
+        metadataGeneration.incrementAndGet();
     }
 
     /** Incremented by every GC sweep that removes index entries. */

@@ -4,6 +4,7 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.PreparedForm;
 import dev.cairn.store.Repository;
 import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.StoredManifest;
@@ -119,8 +120,10 @@ public final class Labeler {
     }
 
     /**
-     * Brings a checkpoint back from the trash exactly as it was (tags, holds, metrics; same id). Its
-     * delta parent, if any, still exists: GC rebases children before deleting a parent for good.
+     * Brings a checkpoint back from the trash exactly as it was (tags, holds, metrics; same id). If
+     * it is a delta whose parent is still in the trash, it is rebased onto its nearest live
+     * ancestor (or materialised) in the same batch: a live delta always has a live parent, so
+     * trims and GC never have to look into the trash to keep a live checkpoint restorable.
      */
     public void restore(ManifestId id) throws CairnException {
         synchronized (repo.manifestMutex()) {
@@ -129,12 +132,30 @@ public final class Labeler {
             if (!l.inTrash()) {
                 throw new CairnException(Status.CONFLICT, "checkpoint " + id.shortHex() + " is not in the trash");
             }
+            PreparedForm rebase = null;
+            if (m.isDelta() && repo.labels(m.parent()).inTrash()) {
+                rebase = repo.prepareRebase(m, nearestLiveAncestor(m));
+            }
             try (MetaDb.Batch b = repo.db().batch()) {
+                if (rebase != null) {
+                    rebase.commitInto(b, repo.manifests(), m);
+                }
                 repo.manifests().untrash(b, m, l);
                 repo.db().write(b, true);
             }
             repo.bumpMetadataGeneration();
         }
+    }
+
+    private StoredManifest nearestLiveAncestor(StoredManifest m) throws CairnException {
+        StoredManifest p = m;
+        while (p.isDelta()) {
+            p = repo.manifests().get(p.parent());
+            if (!repo.labels(p.id()).inTrash()) {
+                return p;
+            }
+        }
+        return null;
     }
 
     private StoredManifest existing(ManifestId id) throws CairnException {

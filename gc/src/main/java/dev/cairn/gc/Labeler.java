@@ -142,6 +142,10 @@ public final class Labeler {
                 }
                 repo.manifests().untrash(b, m, l);
                 repo.db().write(b, true);
+            } finally {
+                if (rebase != null) {
+                    rebase.release();
+                }
             }
             repo.bumpMetadataGeneration();
         }

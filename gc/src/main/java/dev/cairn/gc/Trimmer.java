@@ -139,6 +139,7 @@ public final class Trimmer {
         boolean first = true;
         while (first || done < removals.size()) {
             List<ManifestId> group = removals.subList(done, Math.min(removals.size(), done + GROUP));
+            List<PreparedForm> committed = new ArrayList<>();
             try (MetaDb.Batch b = repo.db().batch()) {
                 if (first) {
                     AuditLog.put(b, auditKey, new AuditLog.Entry(auditId, now, req.requestedBy(), req.policySource(),
@@ -146,12 +147,16 @@ public final class Trimmer {
                 }
                 for (ManifestId id : group) {
                     for (Rebase r : rebasesByOldParent.getOrDefault(id, List.of())) {
-                        prepared.remove(r.id()).commitInto(b, repo.manifests(), repo.manifests().get(r.id()));
+                        PreparedForm f = prepared.remove(r.id());
+                        f.commitInto(b, repo.manifests(), repo.manifests().get(r.id()));
+                        committed.add(f);
                     }
                     StoredManifest m = repo.manifests().get(id);
                     repo.manifests().trash(b, m, repo.labels(id), new Labels.Trash(now, expiry.get(id), auditId));
                 }
                 repo.db().write(b, true);
+            } finally {
+                committed.forEach(PreparedForm::release);
             }
             repo.bumpMetadataGeneration();
             done += group.size();
@@ -164,6 +169,8 @@ public final class Trimmer {
                     e.getValue().commitInto(b, repo.manifests(), repo.manifests().get(e.getKey()));
                 }
                 repo.db().write(b, true);
+            } finally {
+                prepared.values().forEach(PreparedForm::release);
             }
             repo.bumpMetadataGeneration();
         }
@@ -181,6 +188,8 @@ public final class Trimmer {
             repo.db().write(b, false);
         } catch (CairnException e) {
             log.warn("could not delete the segments of abandoned rebases (GC will): {}", e.getMessage());
+        } finally {
+            forms.forEach(PreparedForm::release);
         }
     }
 

@@ -31,9 +31,12 @@ public final class EntryBuilder {
 
     /** Appends a ref whose chunk the caller knows the store has (it just stored or found it). */
     public void add(ChunkRef ref) throws CairnException {
-        checkOpen();
-        digest.add(ref);
-        form.add(ref);
+        synchronized (session) {
+            checkOpen();
+            digest.add(ref);
+            form.add(ref);
+        }
+        session.referenced(ref.id());
     }
 
     /**
@@ -69,8 +72,10 @@ public final class EntryBuilder {
 
     /** Ends the entry and returns its canonical header. */
     public EntryHeader finish() throws CairnException {
-        checkOpen();
-        form.finish();
+        synchronized (session) {
+            checkOpen();
+            form.finish();
+        }
         header = digest.finish(name);
         session.entryFinished(this);
         return header;

@@ -38,6 +38,16 @@ final class FormBuilder {
     FormBuilder(Repository repo, StoredManifest parent) {
         this.repo = repo;
         this.parent = parent;
+        // Registered before any segment is written, so a GC snapshot never sees our segments
+        // without also knowing they are in use.
+        repo.registerStorage(fullStorage);
+        repo.registerStorage(deltaStorage);
+    }
+
+    /** Called once the batch that commits or discards this builder's segments is written. */
+    void release() {
+        repo.releaseStorage(fullStorage);
+        repo.releaseStorage(deltaStorage);
     }
 
     StoredManifest parent() {

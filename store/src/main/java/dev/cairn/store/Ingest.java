@@ -103,6 +103,8 @@ final class Ingest {
         ChunkId[] ids = new ChunkId[n];
         for (int i = 0; i < n; i++) {
             ids[i] = batch.id(i);
+            // Declared before the lookup: from here until its ref is added, GC keeps the chunk.
+            session.noteNeeded(ids[i]);
         }
         boolean[] have;
         try {

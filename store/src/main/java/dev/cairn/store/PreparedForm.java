@@ -24,14 +24,22 @@ public final class PreparedForm {
         return form;
     }
 
-    /** Adds "replace {@code old} by this form" to {@code b}, and the deletion of unused segments. */
+    /**
+     * Adds "replace {@code old} by this form" to {@code b}, and the deletion of unused segments.
+     * Call {@link #release()} after the batch is written.
+     */
     public void commitInto(MetaDb.Batch b, ManifestStore manifests, StoredManifest old) throws CairnException {
         manifests.replaceStorage(b, old, form);
         builder.dropUnused(b, form);
     }
 
-    /** Adds the deletion of everything this preparation wrote to {@code b}. */
+    /** Adds the deletion of everything this preparation wrote to {@code b}; then {@link #release()}. */
     public void discardInto(MetaDb.Batch b) throws CairnException {
         builder.dropAll(b);
+    }
+
+    /** Ends GC's protection of this preparation's segments (after the commit or discard batch). */
+    public void release() {
+        builder.release();
     }
 }

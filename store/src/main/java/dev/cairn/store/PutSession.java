@@ -40,6 +40,8 @@ public final class PutSession implements AutoCloseable {
     private final long sweepGenerationAtStart;
     private final FormBuilder forms;
     private final List<EntryBuilder> entries = new ArrayList<>();
+    /** Chunks this session is about to reference (looked up or uploaded, refs not added yet). */
+    private final java.util.Set<ChunkId> needed = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private EntryBuilder open;
     private long newBytes;
     private long storedBytes;
@@ -88,6 +90,32 @@ public final class PutSession implements AutoCloseable {
         EntryBuilder e = new EntryBuilder(this, name, forms.entry(name));
         entries.add(e);
         e.finishAsDirectory();
+    }
+
+    /**
+     * Declares that the session will reference {@code id} (call it before looking the chunk up or
+     * uploading it): from now until its ref is added, GC treats the chunk as live.
+     */
+    public void noteNeeded(ChunkId id) {
+        needed.add(id);
+    }
+
+    void referenced(ChunkId id) {
+        if (!needed.isEmpty()) {
+            needed.remove(id);
+        }
+    }
+
+    /**
+     * For GC: every chunk this session references that is not yet in its flushed segments — refs
+     * still buffered, and chunks declared {@link #noteNeeded needed}. Consistent with the writer:
+     * it holds the session's monitor, as adding a ref does.
+     */
+    public synchronized void forEachUnflushed(Consumer<ChunkId> c) {
+        for (EntryBuilder e : entries) {
+            e.forEachBuffered(ref -> c.accept(ref.id()));
+        }
+        needed.forEach(c);
     }
 
     /** Counts a chunk this session appended to the store (for the result's newBytes). */
@@ -145,6 +173,7 @@ public final class PutSession implements AutoCloseable {
                     repo.db().write(b, true);
                 }
                 repo.bumpMetadataGeneration();
+                forms.release();
                 done = true;
                 FaultPoints.reach("commit.after-batch");
                 return new PutResult(id, m.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
@@ -170,6 +199,7 @@ public final class PutSession implements AutoCloseable {
         } catch (CairnException e) {
             // Leftover segments are unreferenced; GC removes them.
         } finally {
+            forms.release();
             repo.sessionEnded(this);
         }
     }
@@ -181,21 +211,6 @@ public final class PutSession implements AutoCloseable {
 
     public boolean isDone() {
         return done;
-    }
-
-    /**
-     * Hands every chunk id this session references so far to {@code c} (GC marks them live).
-     * Safe to call from another thread only while the writer is paused by the caller's protocol.
-     */
-    public void forEachReferencedChunk(Consumer<ChunkId> c) throws CairnException {
-        for (EntryBuilder e : entries) {
-            RefCursor cur = repo.manifests().segmentCursor(forms.fullStorage(), e.index, e.flushedRefs());
-            ChunkRef r;
-            while ((r = cur.next()) != null) {
-                c.accept(r.id());
-            }
-            e.forEachBuffered(ref -> c.accept(ref.id()));
-        }
     }
 
     private PutResult commitExisting(StoredManifest existing, ManifestHeader header) throws CairnException {
@@ -215,6 +230,7 @@ public final class PutSession implements AutoCloseable {
             repo.db().write(b, true);
         }
         repo.bumpMetadataGeneration();
+        forms.release();
         done = true;
         return new PutResult(existing.id(), existing.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
                 newChunks, existing.parent(), true);

@@ -70,7 +70,10 @@ public final class Repository implements Closeable {
     private final Set<PutSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong sweepGeneration = new AtomicLong();
     private final AtomicLong metadataGeneration = new AtomicLong();
-    private final ReentrantReadWriteLock commitLock = new ReentrantReadWriteLock();
+    /** Storage ids of segment streams being written and not yet committed or discarded. */
+    private final Set<java.nio.ByteBuffer> activeStorage = ConcurrentHashMap.newKeySet();
+    private volatile Set<java.nio.ByteBuffer> storageWatch;
+    private final java.util.concurrent.locks.ReentrantLock maintenanceLock = new java.util.concurrent.locks.ReentrantLock();
     private final Object manifestMutex = new Object();
     private volatile boolean closed;
 
@@ -529,7 +532,48 @@ public final class Repository implements Closeable {
      * chunk presence on one side of a sweep and writes on the other.
      */
     public ReentrantReadWriteLock commitLock() {
-        return commitLock;
+        return chunks.indexLock();
+    }
+
+    /**
+     * Storage ids whose segments are being written by a put or a rebase that has not committed or
+     * discarded yet. GC treats their segments as live; it only deletes segments of storage ids that
+     * no manifest names and that were not active when its snapshot was taken.
+     */
+    public Set<java.nio.ByteBuffer> activeStorage() {
+        return Set.copyOf(activeStorage);
+    }
+
+    void registerStorage(byte[] id) {
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(id);
+        Set<java.nio.ByteBuffer> watch = storageWatch;
+        if (watch != null) {
+            watch.add(key);
+        }
+        activeStorage.add(key);
+    }
+
+    void releaseStorage(byte[] id) {
+        activeStorage.remove(java.nio.ByteBuffer.wrap(id));
+    }
+
+    /**
+     * Starts recording every storage id registered from now on (GC: segments of such ids are never
+     * orphans to that GC). Returns the live set; {@link #unwatchStorage()} ends it.
+     */
+    public Set<java.nio.ByteBuffer> watchStorage() {
+        Set<java.nio.ByteBuffer> w = ConcurrentHashMap.newKeySet();
+        storageWatch = w;
+        return w;
+    }
+
+    public void unwatchStorage() {
+        storageWatch = null;
+    }
+
+    /** Held by whoever runs maintenance that must not overlap itself (GC, index rebuild). */
+    public java.util.concurrent.locks.ReentrantLock maintenanceLock() {
+        return maintenanceLock;
     }
 
     /** Serialises manifest-level changes: commits, trims, trash and hold changes, rebases. */

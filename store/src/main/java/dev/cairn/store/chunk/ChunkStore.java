@@ -50,6 +50,11 @@ public final class ChunkStore implements Closeable {
     private final AtomicLong epoch;
 
     private final ConcurrentHashMap<ChunkId, ChunkLocation> pending = new ConcurrentHashMap<>();
+    private final java.util.concurrent.locks.ReentrantReadWriteLock indexLock =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private volatile java.util.Set<Long> gcProtected;
+    /** Packs handed to the sealer and not yet indexed; guarded by writeLock. */
+    private final java.util.Set<dev.cairn.store.pack.PackId> sealingPacks = new java.util.HashSet<>();
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The pack being filled; guarded by writeLock. */
     private OpenPack current;
@@ -93,32 +98,99 @@ public final class ChunkStore implements Closeable {
         return epoch.get();
     }
 
-    /** Where a chunk lives (pending or indexed), or null if the store does not have it. */
+    /**
+     * Where a chunk lives (pending or indexed), or null if the store does not have it. An indexed
+     * hit during a GC protects the chunk from that GC's sweep (the caller is about to use it).
+     */
     public ChunkLocation locate(ChunkId id) throws CairnException {
+        // Pending first: a chunk leaves the pending map only after its index entry is written, so
+        // one that is not pending now is either indexed already or not stored at all.
         ChunkLocation p = pending.get(id);
         if (p != null) {
             return p;
         }
-        byte[] v = db.get(Cf.CHUNKS, Keys.chunk(id));
-        if (v != null) {
+        indexLock.readLock().lock();
+        try {
+            byte[] v = db.get(Cf.CHUNKS, Keys.chunk(id));
+            if (v == null) {
+                return null;
+            }
+            protect(id);
             return ChunkIndexCodec.decode(v).location();
+        } finally {
+            indexLock.readLock().unlock();
         }
-        // The entry may have moved from pending to the index between the two lookups.
-        return pending.get(id);
     }
 
-    /** For each id, whether the store has the chunk (pending or indexed). One RocksDB multi-get. */
+    /**
+     * For each id, whether the store has the chunk (pending or indexed): one RocksDB multi-get.
+     * Like {@link #locate}, indexed hits during a GC are protected from its sweep.
+     */
     public boolean[] contains(List<ChunkId> ids) throws CairnException {
         boolean[] have = new boolean[ids.size()];
         List<byte[]> keys = new ArrayList<>(ids.size());
-        for (ChunkId id : ids) {
-            keys.add(Keys.chunk(id));
-        }
-        List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
         for (int i = 0; i < have.length; i++) {
-            have[i] = values.get(i) != null || pending.containsKey(ids.get(i));
+            have[i] = pending.containsKey(ids.get(i));
+            keys.add(Keys.chunk(ids.get(i)));
+        }
+        indexLock.readLock().lock();
+        try {
+            List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+            for (int i = 0; i < have.length; i++) {
+                if (!have[i] && values.get(i) != null) {
+                    have[i] = true;
+                    protect(ids.get(i));
+                }
+            }
+        } finally {
+            indexLock.readLock().unlock();
         }
         return have;
+    }
+
+    private void protect(ChunkId id) {
+        java.util.Set<Long> p = gcProtected;
+        if (p != null) {
+            p.add(id.prefix64());
+        }
+    }
+
+    /**
+     * Starts recording every indexed chunk that is found (a dedup hit or a read) into a fresh set,
+     * which a running GC must not sweep. Returns the set; {@link #stopProtecting} ends it.
+     */
+    public java.util.Set<Long> startProtecting() {
+        java.util.Set<Long> set = ConcurrentHashMap.newKeySet();
+        gcProtected = set;
+        return set;
+    }
+
+    public void stopProtecting() {
+        gcProtected = null;
+    }
+
+    /**
+     * The lock that orders index lookups against a GC's index switch: lookups and commits hold it
+     * shared, the switch exclusively, so a chunk found present is either protected before the
+     * switch decides, or found absent after it.
+     */
+    public java.util.concurrent.locks.ReentrantReadWriteLock indexLock() {
+        return indexLock;
+    }
+
+    /** Packs holding chunks not yet indexed: the open pack and packs being sealed. GC leaves them alone. */
+    public java.util.Set<dev.cairn.store.pack.PackId> packsWithPendingChunks() {
+        java.util.Set<dev.cairn.store.pack.PackId> out = new java.util.HashSet<>();
+        writeLock.lock();
+        try {
+            if (current != null) {
+                out.add(current.writer.id());
+            }
+            out.addAll(sealingPacks);
+        } finally {
+            writeLock.unlock();
+        }
+        return out;
     }
 
     /**
@@ -184,14 +256,28 @@ public final class ChunkStore implements Closeable {
         }
     }
 
-    /** Reads a chunk's stored payload (CRC-checked by the pack layer). */
+    /**
+     * Reads a chunk's stored payload (CRC-checked by the pack layer). If GC moved the chunk to a new
+     * pack and deleted the old one between the lookup and the read, the lookup is repeated.
+     */
     public EncodedChunk readEncoded(ChunkId id) throws IOException {
         ChunkLocation loc = locate(id);
-        if (loc == null) {
-            throw new CairnException(Status.MISSING_CHUNKS, "chunk " + id.shortHex() + " is not in the store");
+        for (int attempt = 0; ; attempt++) {
+            if (loc == null) {
+                throw new CairnException(Status.MISSING_CHUNKS, "chunk " + id.shortHex() + " is not in the store");
+            }
+            try {
+                return packs.read(loc, id);
+            } catch (dev.cairn.store.pack.PackNotFoundException e) {
+                ChunkLocation again = locate(id);
+                if (attempt >= 3 || again == null || again.equals(loc)) {
+                    throw e;
+                }
+                loc = again;
+            }
         }
-        return packs.read(loc, id);
     }
+
 
     /**
      * Reads and decodes a chunk. With {@code verifyHash} the raw bytes are re-hashed and compared
@@ -242,10 +328,20 @@ public final class ChunkStore implements Closeable {
         OpenPack full = current;
         current = null;
         sealing.removeIf(Future::isDone);
+        sealingPacks.add(full.writer.id());
         sealing.add(sealer.submit(() -> {
-            PackIndex idx = full.writer.seal();
-            index(full.unindexed);
-            log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
+            try {
+                PackIndex idx = full.writer.seal();
+                index(full.unindexed);
+                log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
+            } finally {
+                writeLock.lock();
+                try {
+                    sealingPacks.remove(full.writer.id());
+                } finally {
+                    writeLock.unlock();
+                }
+            }
             return null;
         }));
     }

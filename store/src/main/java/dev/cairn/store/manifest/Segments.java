@@ -32,7 +32,7 @@ public final class Segments {
         return v;
     }
 
-    static ChunkRef[] decode(byte[] v, String where) throws CairnException {
+    public static ChunkRef[] decode(byte[] v, String where) throws CairnException {
         if (v == null) {
             throw new CairnException(Status.CORRUPT, "chunk-list segment missing: " + where);
         }

@@ -213,6 +213,40 @@ public final class MetaDb implements Closeable {
         return scan(cf, prefix, Keys.prefixEnd(prefix));
     }
 
+    /**
+     * A consistent point-in-time view for several scans (GC's mark). Must be closed before the
+     * database; it counts as a call in progress until then.
+     */
+    public Snapshot snapshot() throws CairnException {
+        enter();
+        return new Snapshot(db.getSnapshot());
+    }
+
+    /** Iterates keys in {@code [from, to)} of a family as of {@code snap}. */
+    public Cursor scan(Cf cf, byte[] from, byte[] to, Snapshot snap) throws CairnException {
+        enter();
+        return new Cursor(cf, from, to, snap);
+    }
+
+    /** A RocksDB snapshot. Close it (releases the snapshot). */
+    public final class Snapshot implements AutoCloseable {
+        private final org.rocksdb.Snapshot snap;
+        private boolean released;
+
+        private Snapshot(org.rocksdb.Snapshot snap) {
+            this.snap = snap;
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                db.releaseSnapshot(snap);
+                exit();
+            }
+        }
+    }
+
     /** Forces the memtables to disk; used before copying the database (backups). */
     public void flush() throws CairnException {
         enter();
@@ -374,7 +408,14 @@ public final class MetaDb implements Closeable {
         private boolean started;
 
         private Cursor(Cf cf, byte[] from, byte[] to) {
+            this(cf, from, to, null);
+        }
+
+        private Cursor(Cf cf, byte[] from, byte[] to, Snapshot snap) {
             ro = new ReadOptions().setVerifyChecksums(true);
+            if (snap != null) {
+                ro.setSnapshot(snap.snap);
+            }
             upper = to == null ? null : new Slice(to);
             if (upper != null) {
                 ro.setIterateUpperBound(upper);

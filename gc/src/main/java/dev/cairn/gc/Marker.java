@@ -1,0 +1,126 @@
+package dev.cairn.gc;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.PutSession;
+import dev.cairn.store.Repository;
+import dev.cairn.store.manifest.RefCursor;
+import dev.cairn.store.manifest.Segments;
+import dev.cairn.store.manifest.StoredManifest;
+import dev.cairn.store.manifest.StoredManifestCodec;
+import dev.cairn.store.meta.MetaDb;
+import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.util.FaultPoints;
+import dev.cairn.store.util.LongHashSet;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Computes the live set: the 64-bit prefixes of every chunk referenced by a manifest that exists
+ * (live or in the trash) or by an open put session. It marks storage forms, not resolved lists:
+ * a delta's copies come from its parent, which exists and is marked too, so marking every
+ * manifest's own segments (full lists and delta new refs) covers every resolved list, and the
+ * mark is one sequential scan of the {@code segments} family.
+ *
+ * <p>Consistency: both scans read one RocksDB snapshot, taken after protection started (new
+ * index entries carry the new epoch, dedup hits are recorded) and after the set of active
+ * storage ids was captured. Segments of storage ids that no manifest in the snapshot names and
+ * that were not active are orphans (a crashed or discarded put or rebase).
+ */
+final class Marker {
+    /** Mark result. */
+    record Result(LongHashSet live, List<byte[]> orphanStorage, long manifests, long refsScanned) {
+    }
+
+    private Marker() {
+    }
+
+    /**
+     * @param deleted   manifests this GC deletes (a dry run has not deleted them): not marked; a
+     *                  surviving delta of one of them is marked through its resolved list, as the
+     *                  real run rebases it first
+     * @param activeAtStart storage ids of puts and rebases in progress when the GC started
+     * @param registeredSince storage ids registered since (grows while the mark runs)
+     */
+    static Result mark(Repository repo, Set<ManifestId> deleted, Set<ByteBuffer> activeAtStart,
+                       Set<ByteBuffer> registeredSince, GcCancel cancel) throws IOException {
+        long estimate = Math.max(1024, repo.db().estimateKeys(Cf.CHUNKS));
+        LongHashSet live = new LongHashSet((int) Math.min(1 << 28, estimate));
+        for (PutSession s : repo.sessions()) {
+            s.forEachUnflushed(id -> live.add(id.prefix64()));
+        }
+        Set<ByteBuffer> liveStorage = new HashSet<>(activeAtStart);
+        // Storage of manifests a dry run pretends are deleted: neither live nor orphans (the real
+        // run deletes those segments with their manifests, before its mark).
+        Set<ByteBuffer> ignored = new HashSet<>();
+        List<byte[]> orphans = new ArrayList<>();
+        long manifests = 0;
+        long refs = 0;
+        try (MetaDb.Snapshot snap = repo.db().snapshot()) {
+            try (MetaDb.Cursor c = repo.db().scan(Cf.MANIFESTS, null, null, snap)) {
+                while (c.next()) {
+                    ManifestId id = ManifestId.fromBytes(c.key());
+                    StoredManifest m = StoredManifestCodec.decode(id, c.value());
+                    if (deleted.contains(id)) {
+                        ignored.add(ByteBuffer.wrap(m.storageId()));
+                        continue;
+                    }
+                    manifests++;
+                    liveStorage.add(ByteBuffer.wrap(m.storageId()));
+                    if (m.isDelta() && deleted.contains(m.parent())) {
+                        refs += markResolved(repo, m, live);
+                    }
+                }
+            }
+            cancel.check();
+            byte[] previous = null;
+            boolean previousLive = false;
+            try (MetaDb.Cursor c = repo.db().scan(Cf.SEGMENTS, null, null, snap)) {
+                while (c.next()) {
+                    byte[] key = c.key();
+                    byte[] storage = Arrays.copyOf(key, 16);
+                    if (previous == null || !Arrays.equals(previous, storage)) {
+                        previous = storage;
+                        previousLive = liveStorage.contains(ByteBuffer.wrap(storage))
+                                || registeredSince.contains(ByteBuffer.wrap(storage));
+                        if (!previousLive && !ignored.contains(ByteBuffer.wrap(storage))) {
+                            orphans.add(storage);
+                        }
+                    }
+                    if (previousLive) {
+                        for (ChunkRef r : Segments.decode(c.value(), "segment during mark")) {
+                            live.add(r.id().prefix64());
+                            refs++;
+                        }
+                        if ((refs & 0xffff) == 0) {
+                            cancel.check();
+                            FaultPoints.reach("gc.mid-mark");
+                        }
+                    }
+                }
+            }
+            FaultPoints.reach("gc.mid-mark");
+        }
+        return new Result(live, orphans, manifests, refs);
+    }
+
+    private static long markResolved(Repository repo, StoredManifest m, LongHashSet live) throws CairnException {
+        long n = 0;
+        for (int i = 0; i < m.header().entries().size(); i++) {
+            RefCursor cur = repo.manifests().cursor(m, i);
+            ChunkRef r;
+            while ((r = cur.next()) != null) {
+                live.add(r.id().prefix64());
+                n++;
+            }
+        }
+        return n;
+    }
+}

@@ -155,9 +155,11 @@ public final class PutSession implements AutoCloseable {
         byte[] headerBytes = header.encode();
         ManifestId id = ManifestId.fromBytes(dev.cairn.protocol.chunk.ChunkId.newDigest().digest(headerBytes));
         ManifestStore ms = repo.manifests();
-        repo.commitLock().readLock().lock();
-        try {
-            synchronized (repo.manifestMutex()) {
+        // Lock order, everywhere: manifest mutex, then the index lock. (Trims hold the mutex and
+        // look chunks up; GC's switch takes the index lock alone.)
+        synchronized (repo.manifestMutex()) {
+            repo.commitLock().readLock().lock();
+            try {
                 StoredManifest existing = ms.find(id);
                 if (existing != null) {
                     return commitExisting(existing, header);
@@ -178,11 +180,11 @@ public final class PutSession implements AutoCloseable {
                 FaultPoints.reach("commit.after-batch");
                 return new PutResult(id, m.kind(), header.logicalBytes(), newBytes, storedBytes, totalRefs(),
                         newChunks, m.parent(), false);
-            }
-        } finally {
-            repo.commitLock().readLock().unlock();
-            if (done) {
-                repo.sessionEnded(this);
+            } finally {
+                repo.commitLock().readLock().unlock();
+                if (done) {
+                    repo.sessionEnded(this);
+                }
             }
         }
     }

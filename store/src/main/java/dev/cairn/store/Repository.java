@@ -53,7 +53,8 @@ import java.util.stream.Stream;
  * <p>Thread-safe. Puts, gets and listing run concurrently. Commits of manifests are serialised by
  * a short critical section ({@link #manifestMutex()}) that also covers trims, so chain checks and
  * the writes they justify are atomic with respect to each other; GC's index switch takes
- * {@link #commitLock()} exclusively for the duration of one batch.
+ * {@link #commitLock()} exclusively for the duration of one batch. Lock order: the manifest mutex
+ * before the commit (index) lock; never the other way round.
  */
 public final class Repository implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Repository.class);

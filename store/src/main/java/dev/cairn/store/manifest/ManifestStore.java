@@ -90,12 +90,69 @@ public final class ManifestStore {
         return found.get(0);
     }
 
-    /** A cursor over the resolved chunk list of entry {@code entry} of {@code m}. */
+    /**
+     * A cursor over the resolved chunk list of entry {@code entry} of {@code m}. It survives a
+     * concurrent rebase of {@code m} or of any manifest in its chain: the resolved list of a
+     * manifest never changes, so when a storage form it was reading is replaced, it continues at
+     * the same position in the new form.
+     */
     public RefCursor cursor(StoredManifest m, int entry) throws CairnException {
-        return cursor(m, entry, 0);
+        return new FollowingCursor(m, entry, 0);
     }
 
-    private RefCursor cursor(StoredManifest m, int entry, int level) throws CairnException {
+    /** Follows rebases: see {@link #cursor(StoredManifest, int)}. */
+    private final class FollowingCursor implements RefCursor {
+        private final int entry;
+        private final int level;
+        private StoredManifest form;
+        private RefCursor inner;
+
+        FollowingCursor(StoredManifest m, int entry, int level) throws CairnException {
+            this.entry = entry;
+            this.level = level;
+            this.form = m;
+            this.inner = formCursor(m, entry, level);
+        }
+
+        @Override
+        public long size() {
+            return inner.size();
+        }
+
+        @Override
+        public long position() {
+            return inner.position();
+        }
+
+        @Override
+        public void seek(long index) throws CairnException {
+            inner.seek(index);
+        }
+
+        @Override
+        public dev.cairn.protocol.manifest.ChunkRef next() throws CairnException {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    return inner.next();
+                } catch (Segments.SegmentMissingException e) {
+                    StoredManifest now = find(form.id());
+                    if (now == null) {
+                        throw new CairnException(Status.NOT_FOUND, "checkpoint " + form.id().shortHex()
+                                + " was deleted while it was being read", e);
+                    }
+                    if (attempt > 3 || java.util.Arrays.equals(now.storageId(), form.storageId())) {
+                        throw e; // the same form lost a segment: damage
+                    }
+                    long pos = inner.position();
+                    form = now;
+                    inner = formCursor(now, entry, level);
+                    inner.seek(pos);
+                }
+            }
+        }
+    }
+
+    private RefCursor formCursor(StoredManifest m, int entry, int level) throws CairnException {
         EntryBody body = m.bodies().get(entry);
         long size = m.header().entries().get(entry).chunkCount();
         SegmentCursor own = new SegmentCursor(db, m.storageId(), entry, body.storedRefs());
@@ -122,7 +179,7 @@ public final class ManifestStore {
                     + " but its parent has depth " + parent.depth());
         }
         return new DeltaCursor(m.id().shortHex() + "/" + entry, (EntryBody.Delta) body, own,
-                parent.header().entries().size(), e -> cursor(parent, e, level + 1), size);
+                parent.header().entries().size(), e -> new FollowingCursor(parent, e, level + 1), size);
     }
 
     /** A cursor over the first {@code size} refs of one segment stream (e.g. of an open put session). */

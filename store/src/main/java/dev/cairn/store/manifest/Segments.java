@@ -34,7 +34,7 @@ public final class Segments {
 
     public static ChunkRef[] decode(byte[] v, String where) throws CairnException {
         if (v == null) {
-            throw new CairnException(Status.CORRUPT, "chunk-list segment missing: " + where);
+            throw new SegmentMissingException(where);
         }
         if (v.length < 5 || v[0] != VERSION) {
             throw new CairnException(Status.CORRUPT, "chunk-list segment damaged (version/length): " + where);
@@ -108,6 +108,16 @@ public final class Segments {
             db.put(MetaDb.Cf.SEGMENTS, Keys.segment(storageId, entry, 0, segment), encode(buf, fill), false);
             segment++;
             fill = 0;
+        }
+    }
+
+    /**
+     * A segment is not there. Either damage, or a reader held a storage form that a rebase has
+     * just replaced; {@link ManifestStore}'s cursors tell the two apart.
+     */
+    public static final class SegmentMissingException extends CairnException {
+        SegmentMissingException(String where) {
+            super(Status.CORRUPT, "chunk-list segment missing: " + where);
         }
     }
 

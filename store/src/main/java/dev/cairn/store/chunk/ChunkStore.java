@@ -122,6 +122,29 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
+     * For each id, the raw length of the stored chunk (pending or indexed), or -1 if the store
+     * does not have it. One RocksDB multi-get; lets a caller check refs sent by a remote writer.
+     */
+    public int[] rawLengths(List<ChunkId> ids) throws CairnException {
+        int[] lengths = new int[ids.size()];
+        List<byte[]> keys = new ArrayList<>(ids.size());
+        for (ChunkId id : ids) {
+            keys.add(Keys.chunk(id));
+        }
+        List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+        for (int i = 0; i < lengths.length; i++) {
+            byte[] v = values.get(i);
+            if (v != null) {
+                lengths[i] = ChunkIndexCodec.decode(v).location().rawLength();
+            } else {
+                ChunkLocation p = pending.get(ids.get(i));
+                lengths[i] = p == null ? -1 : p.rawLength();
+            }
+        }
+        return lengths;
+    }
+
+    /**
      * Appends a chunk unless it is already pending. The caller has checked the index and, for
      * untrusted input, that {@code chunk} decodes to bytes hashing to {@code id}.
      *

@@ -149,4 +149,22 @@ class ConfigLoaderTest {
         new picocli.CommandLine(cmd = new DaemonCommand()).parseArgs();
         assertThat(cmd.resolveConfig()).isEqualTo(DaemonConfig.defaults());
     }
+
+    @Test
+    void theReadmeExampleLoadsAndShowsTheDefaults() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int from = readme.indexOf("```yaml\nlisten:");
+        assertThat(from).isPositive();
+        String yaml = readme.substring(from + 8, readme.indexOf("```", from + 8));
+        DaemonConfig c = load(yaml);
+        DaemonConfig.ServerLimits def = DaemonConfig.ServerLimits.defaults();
+        assertThat(c.limits().wire()).isEqualTo(def.wire());
+        assertThat(c.limits().maxInFlightBytes()).isEqualTo(def.maxInFlightBytes());
+        assertThat(c.limits().maxInFlightBytesTotal()).isEqualTo(def.maxInFlightBytesTotal());
+        assertThat(c.limits().maxConnections()).isEqualTo(def.maxConnections());
+        assertThat(c.limits().handshakeTimeout()).isEqualTo(def.handshakeTimeout());
+        assertThat(c.limits().shutdownGrace()).isEqualTo(def.shutdownGrace());
+        assertThat(c.store().chunker()).isEqualTo(ChunkerParams.DEFAULT);
+        assertThat(c.tokens()).containsValues("training", "default");
+    }
 }

@@ -27,6 +27,7 @@ public enum Status {
     CANCELLED(19, "the operation was cancelled"),
     TIMEOUT(20, "the operation timed out"),
     IO_ERROR(21, "an I/O error occurred on the daemon"),
+    LIMIT_EXCEEDED(22, "the request exceeds a limit the daemon announced (batch size, patch bytes)"),
     INTERNAL(99, "internal error");
 
     private final int code;

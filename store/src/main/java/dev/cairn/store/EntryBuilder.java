@@ -40,9 +40,11 @@ public final class EntryBuilder {
     }
 
     /**
-     * Appends refs sent by a remote writer, checking first that the store has every chunk.
+     * Appends refs sent by a remote writer, checking first that the store has every chunk, with
+     * the raw length the ref claims (a wrong length would make the checkpoint unreadable).
      *
-     * @throws CairnException {@link Status#MISSING_CHUNKS} naming the missing ids; nothing is appended
+     * @throws CairnException {@link Status#MISSING_CHUNKS} naming the missing ids, or
+     *                        {@link Status#BAD_REQUEST} for a length mismatch; nothing is appended
      */
     public void addChecked(List<ChunkRef> refs) throws CairnException {
         checkOpen();
@@ -50,11 +52,14 @@ public final class EntryBuilder {
         for (ChunkRef r : refs) {
             ids.add(r.id());
         }
-        boolean[] have = session.repository().chunks().contains(ids);
+        int[] lengths = session.repository().chunks().rawLengths(ids);
         List<ChunkId> missing = new ArrayList<>();
-        for (int i = 0; i < have.length; i++) {
-            if (!have[i]) {
+        for (int i = 0; i < lengths.length; i++) {
+            if (lengths[i] < 0) {
                 missing.add(ids.get(i));
+            } else if (lengths[i] != refs.get(i).length()) {
+                throw new CairnException(Status.BAD_REQUEST, "ref to chunk " + ids.get(i).shortHex() + " claims "
+                        + refs.get(i).length() + " bytes, the stored chunk has " + lengths[i]);
             }
         }
         if (!missing.isEmpty()) {

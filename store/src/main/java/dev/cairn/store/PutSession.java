@@ -118,6 +118,24 @@ public final class PutSession implements AutoCloseable {
         needed.forEach(c);
     }
 
+    /**
+     * Adds every entry of the parent with {@code patches} applied (a delta put driven by a remote
+     * writer): the session must have a parent and no entries yet. See {@link PatchApplier}.
+     *
+     * @throws CairnException {@link Status#BAD_REQUEST} if a patch names no file of the parent,
+     *                        starts past its end, or overlaps another
+     */
+    public void applyPatches(List<Patch> patches) throws java.io.IOException {
+        checkActive();
+        if (parent == null) {
+            throw new CairnException(Status.BAD_REQUEST, "a delta put needs a parent");
+        }
+        if (!entries.isEmpty()) {
+            throw new IllegalStateException("patches apply to a session without entries");
+        }
+        new PatchApplier(repo, this).apply(patches);
+    }
+
     /** Counts a chunk this session appended to the store (for the result's newBytes). */
     public void recordStored(int rawLength, int storedLength) {
         newBytes += rawLength;

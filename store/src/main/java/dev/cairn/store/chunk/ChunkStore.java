@@ -127,23 +127,10 @@ public final class ChunkStore implements Closeable {
      * Like {@link #locate}, indexed hits during a GC are protected from its sweep.
      */
     public boolean[] contains(List<ChunkId> ids) throws CairnException {
-        boolean[] have = new boolean[ids.size()];
-        List<byte[]> keys = new ArrayList<>(ids.size());
+        int[] lengths = rawLengths(ids);
+        boolean[] have = new boolean[lengths.length];
         for (int i = 0; i < have.length; i++) {
-            have[i] = pending.containsKey(ids.get(i));
-            keys.add(Keys.chunk(ids.get(i)));
-        }
-        indexLock.readLock().lock();
-        try {
-            List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
-            for (int i = 0; i < have.length; i++) {
-                if (!have[i] && values.get(i) != null) {
-                    have[i] = true;
-                    protect(ids.get(i));
-                }
-            }
-        } finally {
-            indexLock.readLock().unlock();
+            have[i] = lengths[i] >= 0;
         }
         return have;
     }
@@ -191,6 +178,39 @@ public final class ChunkStore implements Closeable {
             writeLock.unlock();
         }
         return out;
+    }
+
+    /**
+     * For each id, the raw length of the stored chunk (pending or indexed), or -1 if the store
+     * does not have it. One RocksDB multi-get; lets a caller check refs sent by a remote writer.
+     * Indexed hits during a GC are protected from its sweep (see {@link #locate}).
+     */
+    public int[] rawLengths(List<ChunkId> ids) throws CairnException {
+        int[] lengths = new int[ids.size()];
+        // The pending map first, the index second: index() writes the index before it drops a
+        // chunk from the pending map, so a chunk absent from the map when we look is either new
+        // (legitimately absent) or already in the index when the multi-get reads it. The other
+        // order misses chunks whose pack was indexed between the two lookups.
+        List<byte[]> keys = new ArrayList<>(ids.size());
+        for (int i = 0; i < lengths.length; i++) {
+            ChunkLocation p = pending.get(ids.get(i));
+            lengths[i] = p == null ? -1 : p.rawLength();
+            keys.add(Keys.chunk(ids.get(i)));
+        }
+        indexLock.readLock().lock();
+        try {
+            List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+            for (int i = 0; i < lengths.length; i++) {
+                byte[] v = values.get(i);
+                if (lengths[i] < 0 && v != null) {
+                    lengths[i] = ChunkIndexCodec.decode(v).location().rawLength();
+                    protect(ids.get(i));
+                }
+            }
+        } finally {
+            indexLock.readLock().unlock();
+        }
+        return lengths;
     }
 
     /**

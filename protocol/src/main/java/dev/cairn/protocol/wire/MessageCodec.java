@@ -1,0 +1,817 @@
+package dev.cairn.protocol.wire;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.protocol.chunk.EncodedChunk;
+import dev.cairn.protocol.codec.ByteReader;
+import dev.cairn.protocol.codec.MalformedDataException;
+import dev.cairn.protocol.manifest.CheckpointMeta;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.wire.Message.Abort;
+import dev.cairn.protocol.wire.Message.AbortOk;
+import dev.cairn.protocol.wire.Message.BeginPut;
+import dev.cairn.protocol.wire.Message.BeginPutOk;
+import dev.cairn.protocol.wire.Message.Cancel;
+import dev.cairn.protocol.wire.Message.CheckpointSummary;
+import dev.cairn.protocol.wire.Message.Commit;
+import dev.cairn.protocol.wire.Message.CommitOk;
+import dev.cairn.protocol.wire.Message.Damaged;
+import dev.cairn.protocol.wire.Message.EndEntry;
+import dev.cairn.protocol.wire.Message.EndEntryOk;
+import dev.cairn.protocol.wire.Message.Entry;
+import dev.cairn.protocol.wire.Message.EntryOk;
+import dev.cairn.protocol.wire.Message.EntryPage;
+import dev.cairn.protocol.wire.Message.ErrorReply;
+import dev.cairn.protocol.wire.Message.Have;
+import dev.cairn.protocol.wire.Message.HaveOk;
+import dev.cairn.protocol.wire.Message.Hello;
+import dev.cairn.protocol.wire.Message.HelloOk;
+import dev.cairn.protocol.wire.Message.HoldInfo;
+import dev.cairn.protocol.wire.Message.LabelInfo;
+import dev.cairn.protocol.wire.Message.ListCheckpoints;
+import dev.cairn.protocol.wire.Message.ListOk;
+import dev.cairn.protocol.wire.Message.ListPage;
+import dev.cairn.protocol.wire.Message.PatchData;
+import dev.cairn.protocol.wire.Message.PatchOk;
+import dev.cairn.protocol.wire.Message.Ping;
+import dev.cairn.protocol.wire.Message.Pong;
+import dev.cairn.protocol.wire.Message.Problem;
+import dev.cairn.protocol.wire.Message.Read;
+import dev.cairn.protocol.wire.Message.ReadData;
+import dev.cairn.protocol.wire.Message.ReadOk;
+import dev.cairn.protocol.wire.Message.Refs;
+import dev.cairn.protocol.wire.Message.RefsOk;
+import dev.cairn.protocol.wire.Message.Resolve;
+import dev.cairn.protocol.wire.Message.ResolveOk;
+import dev.cairn.protocol.wire.Message.Show;
+import dev.cairn.protocol.wire.Message.ShowOk;
+import dev.cairn.protocol.wire.Message.Stats;
+import dev.cairn.protocol.wire.Message.StatsOk;
+import dev.cairn.protocol.wire.Message.TrashInfo;
+import dev.cairn.protocol.wire.Message.Upload;
+import dev.cairn.protocol.wire.Message.UploadOk;
+import dev.cairn.protocol.wire.Message.Verify;
+import dev.cairn.protocol.wire.Message.VerifyOk;
+import dev.cairn.protocol.wire.Message.VerifyProgress;
+import dev.cairn.protocol.wire.Message.WireChunk;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+/**
+ * The byte layout of every message (docs/PROTOCOL.md has the same tables). Plain code: encodes
+ * into a {@link ByteBuf} or a byte array, decodes from a frame's payload bytes, and needs no
+ * channel.
+ *
+ * <p>Decoding trusts nothing: every count is bounded by the bytes left, every name and value goes
+ * through the model's validation, trailing bytes are an error. A payload that does not decode
+ * raises {@link CairnException} with {@link Status#BAD_REQUEST}; an opcode this version does not
+ * know raises it with {@link Status#UNKNOWN_OPCODE}. Decoded messages may point into the payload
+ * array (chunk payloads are not copied).
+ *
+ * <p>Thread-safe (stateless).
+ */
+public final class MessageCodec {
+    /** Bytes a {@link WireChunk} takes besides its payload: id, codec, raw length, payload length. */
+    public static final int WIRE_CHUNK_OVERHEAD = ChunkId.LENGTH + 1 + 4 + 4;
+    /** Bytes of a page's item count. */
+    public static final int PAGE_OVERHEAD = 4;
+
+    private static final int KIND_FULL = 0;
+    private static final int KIND_DELTA = 1;
+
+    private MessageCodec() {
+    }
+
+    // ================================================================ frames
+
+    /** Appends the whole frame of {@code e} (length prefix, header, payload) to {@code out}. */
+    public static void encode(Envelope e, ByteBuf out) {
+        int start = out.writerIndex();
+        out.writeInt(0); // length, patched below
+        out.writeByte(e.opcode());
+        out.writeInt(e.requestId());
+        out.writeByte(e.last() ? Wire.FLAG_LAST : 0);
+        encodePayload(e.message(), out);
+        out.setInt(start, out.writerIndex() - start - Wire.LENGTH_FIELD);
+    }
+
+    /** The whole frame of {@code e} as bytes. */
+    public static byte[] encode(Envelope e) {
+        ByteBuf b = Unpooled.buffer(256);
+        try {
+            encode(e, b);
+            byte[] out = new byte[b.readableBytes()];
+            b.readBytes(out);
+            return out;
+        } finally {
+            b.release();
+        }
+    }
+
+    /**
+     * Decodes a frame into an envelope, checking the flags against the message kind: requests
+     * and final responses are LAST, stream parts are not, reserved flag bits are zero.
+     *
+     * @throws CairnException {@link Status#UNKNOWN_OPCODE} or {@link Status#BAD_REQUEST}
+     */
+    public static Envelope decode(Frame f) throws CairnException {
+        if ((f.flags() & ~Wire.FLAG_LAST) != 0) {
+            throw new CairnException(Status.BAD_REQUEST, "reserved flag bits set in a " + Opcode.name(f.opcode())
+                    + " frame: 0x" + Integer.toHexString(f.flags()));
+        }
+        Message m = decodePayload(f.opcode(), f.payload());
+        boolean part = Opcode.isPart(f.opcode());
+        if (part == f.last()) {
+            throw new CairnException(Status.BAD_REQUEST, part
+                    ? "a stream part (" + Opcode.name(f.opcode()) + ") cannot carry the LAST flag"
+                    : Opcode.name(f.opcode()) + " must carry the LAST flag (requests and final responses are one frame)");
+        }
+        return new Envelope(f.requestId(), f.last(), m);
+    }
+
+    // ============================================================== encoding
+
+    /** Appends the payload of {@code m} (no frame header). */
+    public static void encodePayload(Message m, ByteBuf b) {
+        switch (m.opcode()) {
+            case Opcode.HELLO -> {
+                Hello h = (Hello) m;
+                b.writeBytes(Wire.MAGIC);
+                u16(b, h.minVersion());
+                u16(b, h.maxVersion());
+                b.writeInt(h.maxFrame());
+                str(b, h.token());
+                str(b, h.clientName());
+            }
+            case Opcode.PING -> b.writeLong(((Ping) m).nonce());
+            case Opcode.CANCEL -> b.writeInt(((Cancel) m).target());
+            case Opcode.HAVE -> {
+                List<ChunkId> ids = ((Have) m).ids();
+                b.writeInt(ids.size());
+                ids.forEach(id -> chunkId(b, id));
+            }
+            case Opcode.SHOW -> manifestId(b, ((Show) m).id());
+            case Opcode.READ -> {
+                Read r = (Read) m;
+                manifestId(b, r.id());
+                str(b, r.entry());
+                u64(b, r.startChunk());
+            }
+            case Opcode.LIST -> optStr(b, ((ListCheckpoints) m).series());
+            case Opcode.STATS, Opcode.ENTRY_OK, Opcode.ABORT_OK -> {
+                // empty payload
+            }
+            case Opcode.VERIFY -> bool(b, ((Verify) m).readData());
+            case Opcode.RESOLVE -> str(b, ((Resolve) m).text());
+            case Opcode.BEGIN_PUT -> {
+                BeginPut p = (BeginPut) m;
+                b.writeByte(p.mode());
+                meta(b, p.meta());
+                b.writeInt(p.tags().size());
+                p.tags().forEach(t -> str(b, t));
+                optManifestId(b, p.parent());
+                bool(b, p.autoDelta());
+            }
+            case Opcode.UPLOAD -> {
+                Upload u = (Upload) m;
+                b.writeInt(u.session());
+                chunks(b, u.chunks());
+            }
+            case Opcode.ENTRY -> {
+                Entry e = (Entry) m;
+                b.writeInt(e.session());
+                str(b, e.name());
+                b.writeByte(e.kind().code());
+            }
+            case Opcode.REFS -> {
+                Refs r = (Refs) m;
+                b.writeInt(r.session());
+                b.writeInt(r.refs().size());
+                for (ChunkRef ref : r.refs()) {
+                    chunkId(b, ref.id());
+                    b.writeInt(ref.length());
+                }
+            }
+            case Opcode.END_ENTRY -> b.writeInt(((EndEntry) m).session());
+            case Opcode.PATCH -> {
+                PatchData p = (PatchData) m;
+                b.writeInt(p.session());
+                str(b, p.entry());
+                u64(b, p.offset());
+                b.writeInt(p.data().length);
+                b.writeBytes(p.data());
+            }
+            case Opcode.COMMIT -> b.writeInt(((Commit) m).session());
+            case Opcode.ABORT -> b.writeInt(((Abort) m).session());
+
+            case Opcode.HELLO_OK -> {
+                HelloOk h = (HelloOk) m;
+                u16(b, h.version());
+                str(b, h.serverVersion());
+                str(b, h.tenant());
+                b.writeBytes(h.storeId());
+                b.writeInt(h.chunker().minSize());
+                b.writeInt(h.chunker().avgSize());
+                b.writeInt(h.chunker().maxSize());
+                limits(b, h.limits());
+            }
+            case Opcode.PONG -> b.writeLong(((Pong) m).nonce());
+            case Opcode.HAVE_OK -> {
+                HaveOk h = (HaveOk) m;
+                b.writeInt(h.count());
+                byte[] bits = h.missing().toByteArray(); // little-endian bit order: bit i = byte i/8, bit i%8
+                byte[] out = Arrays.copyOf(bits, (h.count() + 7) / 8);
+                b.writeBytes(out);
+            }
+            case Opcode.SHOW_OK -> summary(b, ((ShowOk) m).checkpoint());
+            case Opcode.ENTRY_PAGE -> {
+                List<EntryHeader> es = ((EntryPage) m).entries();
+                b.writeInt(es.size());
+                es.forEach(e -> entryHeader(b, e));
+            }
+            case Opcode.READ_DATA -> chunks(b, ((ReadData) m).chunks());
+            case Opcode.READ_OK -> {
+                ReadOk r = (ReadOk) m;
+                u64(b, r.chunks());
+                u64(b, r.bytes());
+            }
+            case Opcode.LIST_PAGE -> {
+                List<CheckpointSummary> cs = ((ListPage) m).checkpoints();
+                b.writeInt(cs.size());
+                cs.forEach(c -> summary(b, c));
+            }
+            case Opcode.LIST_OK -> u64(b, ((ListOk) m).total());
+            case Opcode.STATS_OK -> {
+                StatsOk s = (StatsOk) m;
+                for (long v : new long[] {s.checkpoints(), s.trashed(), s.series(), s.logicalBytes(), s.chunks(),
+                        s.chunkBytes(), s.storedBytes(), s.packs(), s.metadataBytes()}) {
+                    u64(b, v);
+                }
+            }
+            case Opcode.VERIFY_PROGRESS -> u64(b, ((VerifyProgress) m).elapsedMillis());
+            case Opcode.VERIFY_OK -> {
+                VerifyOk v = (VerifyOk) m;
+                u64(b, v.manifests());
+                u64(b, v.chunks());
+                u64(b, v.bytesRead());
+                u64(b, v.packs());
+                bool(b, v.readData());
+                u64(b, v.problemCount());
+                b.writeInt(v.problems().size());
+                for (Problem p : v.problems()) {
+                    problem(b, p);
+                }
+                b.writeInt(v.damaged().size());
+                for (Damaged d : v.damaged()) {
+                    manifestId(b, d.id());
+                    b.writeInt(d.reasons().size());
+                    d.reasons().forEach(r -> str(b, r));
+                }
+            }
+            case Opcode.RESOLVE_OK -> manifestId(b, ((ResolveOk) m).id());
+            case Opcode.BEGIN_PUT_OK -> {
+                BeginPutOk o = (BeginPutOk) m;
+                b.writeInt(o.session());
+                optManifestId(b, o.parent());
+            }
+            case Opcode.UPLOAD_OK -> {
+                UploadOk u = (UploadOk) m;
+                b.writeInt(u.stored());
+                b.writeInt(u.present());
+            }
+            case Opcode.REFS_OK -> {
+                RefsOk r = (RefsOk) m;
+                u64(b, r.entryChunks());
+                u64(b, r.entryBytes());
+            }
+            case Opcode.END_ENTRY_OK -> entryHeader(b, ((EndEntryOk) m).header());
+            case Opcode.PATCH_OK -> u64(b, ((PatchOk) m).bufferedBytes());
+            case Opcode.COMMIT_OK -> {
+                CommitOk c = (CommitOk) m;
+                manifestId(b, c.id());
+                b.writeByte(c.kind().equals("delta") ? KIND_DELTA : KIND_FULL);
+                u64(b, c.logicalBytes());
+                u64(b, c.newBytes());
+                u64(b, c.storedBytes());
+                u64(b, c.chunks());
+                u64(b, c.newChunks());
+                optManifestId(b, c.parent());
+                bool(b, c.existed());
+            }
+            case Opcode.ERROR -> {
+                ErrorReply e = (ErrorReply) m;
+                u16(b, e.code());
+                str(b, e.message());
+                b.writeInt(e.chunks().size());
+                e.chunks().forEach(id -> chunkId(b, id));
+            }
+            default -> throw new IllegalArgumentException("no encoding for opcode " + Opcode.name(m.opcode()));
+        }
+    }
+
+    /** Encoded size of a summary in a LIST_PAGE, so a sender can fill pages up to a frame size. */
+    public static int sizeOf(CheckpointSummary c) {
+        ByteBuf b = Unpooled.buffer(256);
+        try {
+            summary(b, c);
+            return b.readableBytes();
+        } finally {
+            b.release();
+        }
+    }
+
+    /** Encoded size of an entry header in an ENTRY_PAGE. */
+    public static int sizeOf(EntryHeader e) {
+        return 2 + e.name().getBytes(StandardCharsets.UTF_8).length + 1 + 8 + 8 + 32;
+    }
+
+    /** Encoded size of a problem in a VERIFY_OK. */
+    public static int sizeOf(Problem p) {
+        return 6 + utf8Length(p.kind()) + utf8Length(p.subject()) + utf8Length(p.message());
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static void u16(ByteBuf b, int v) {
+        if (v < 0 || v > 0xffff) {
+            throw new IllegalArgumentException("value does not fit in u16: " + v);
+        }
+        b.writeShort(v);
+    }
+
+    private static void u64(ByteBuf b, long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException("u64 field must not be negative: " + v);
+        }
+        b.writeLong(v);
+    }
+
+    private static void bool(ByteBuf b, boolean v) {
+        b.writeByte(v ? 1 : 0);
+    }
+
+    private static void str(ByteBuf b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        u16(b, bytes.length);
+        b.writeBytes(bytes);
+    }
+
+    private static void optStr(ByteBuf b, String s) {
+        bool(b, s != null);
+        if (s != null) {
+            str(b, s);
+        }
+    }
+
+    private static void chunkId(ByteBuf b, ChunkId id) {
+        for (int i = 0; i < ChunkId.LENGTH; i++) {
+            b.writeByte(id.byteAt(i));
+        }
+    }
+
+    private static void manifestId(ByteBuf b, ManifestId id) {
+        b.writeBytes(id.toBytes());
+    }
+
+    private static void optManifestId(ByteBuf b, ManifestId id) {
+        bool(b, id != null);
+        if (id != null) {
+            manifestId(b, id);
+        }
+    }
+
+    private static void optInstant(ByteBuf b, Instant t) {
+        bool(b, t != null);
+        if (t != null) {
+            b.writeLong(t.toEpochMilli());
+        }
+    }
+
+    private static void meta(ByteBuf b, CheckpointMeta m) {
+        str(b, m.series());
+        b.writeLong(m.createdAt().toEpochMilli());
+        bool(b, m.step().isPresent());
+        if (m.step().isPresent()) {
+            b.writeLong(m.step().getAsLong());
+        }
+        bool(b, m.computeSeconds().isPresent());
+        if (m.computeSeconds().isPresent()) {
+            b.writeDouble(m.computeSeconds().getAsDouble());
+        }
+        optManifestId(b, m.derivedFrom().orElse(null));
+        b.writeInt(m.metrics().size());
+        m.metrics().forEach((k, v) -> {
+            str(b, k);
+            b.writeDouble(v);
+        });
+    }
+
+    private static void entryHeader(ByteBuf b, EntryHeader e) {
+        str(b, e.name());
+        b.writeByte(e.kind().code());
+        u64(b, e.size());
+        u64(b, e.chunkCount());
+        b.writeBytes(e.listDigest());
+    }
+
+    private static void summary(ByteBuf b, CheckpointSummary c) {
+        manifestId(b, c.id());
+        meta(b, c.meta());
+        b.writeByte(c.kind().equals("delta") ? KIND_DELTA : KIND_FULL);
+        optManifestId(b, c.parent());
+        b.writeInt(c.depth());
+        u64(b, c.logicalBytes());
+        b.writeInt(c.entryCount());
+        LabelInfo l = c.labels();
+        b.writeInt(l.tags().size());
+        l.tags().forEach(t -> str(b, t));
+        b.writeInt(l.holds().size());
+        for (HoldInfo h : l.holds()) {
+            str(b, h.owner());
+            str(b, h.reason());
+            b.writeLong(h.createdAt().toEpochMilli());
+            optInstant(b, h.expiresAt());
+        }
+        bool(b, l.trash() != null);
+        if (l.trash() != null) {
+            b.writeLong(l.trash().trashedAt().toEpochMilli());
+            b.writeLong(l.trash().expiresAt().toEpochMilli());
+            str(b, l.trash().reason());
+        }
+    }
+
+    private static void chunks(ByteBuf b, List<WireChunk> cs) {
+        b.writeInt(cs.size());
+        for (WireChunk c : cs) {
+            EncodedChunk p = c.payload();
+            chunkId(b, c.id());
+            b.writeByte(p.codec());
+            b.writeInt(p.rawLength());
+            b.writeInt(p.length());
+            b.writeBytes(p.data(), p.offset(), p.length());
+        }
+    }
+
+    private static void problem(ByteBuf b, Problem p) {
+        str(b, p.kind());
+        str(b, p.subject());
+        str(b, p.message());
+    }
+
+    private static void limits(ByteBuf b, Limits l) {
+        u16(b, Limits.KEY_COUNT);
+        kv(b, Limits.KEY_MAX_FRAME, l.maxFrame());
+        kv(b, Limits.KEY_MAX_HAVE_IDS, l.maxHaveIds());
+        kv(b, Limits.KEY_MAX_UPLOAD_CHUNKS, l.maxUploadChunks());
+        kv(b, Limits.KEY_MAX_REFS, l.maxRefs());
+        kv(b, Limits.KEY_MAX_SESSIONS, l.maxSessions());
+        kv(b, Limits.KEY_MAX_IN_FLIGHT, l.maxInFlight());
+        kv(b, Limits.KEY_MAX_PATCH_BYTES, l.maxPatchBytes());
+        kv(b, Limits.KEY_IDLE_TIMEOUT_SECONDS, l.idleTimeoutSeconds());
+    }
+
+    private static void kv(ByteBuf b, int key, long value) {
+        u16(b, key);
+        u64(b, value);
+    }
+
+    // ============================================================== decoding
+
+    /**
+     * Decodes the payload of a message with opcode {@code opcode}.
+     *
+     * @throws CairnException {@link Status#UNKNOWN_OPCODE} for an opcode this version does not
+     *                        know (including the reserved ranges), {@link Status#BAD_REQUEST} for
+     *                        a payload that does not decode
+     */
+    public static Message decodePayload(int opcode, byte[] payload) throws CairnException {
+        ByteReader r = new ByteReader(payload);
+        Message m;
+        try {
+            m = decode(opcode, r);
+            if (m == null) {
+                throw new CairnException(Status.UNKNOWN_OPCODE, "unknown opcode " + Opcode.name(opcode)
+                        + " (this build speaks protocol " + Wire.MIN_VERSION + ".." + Wire.VERSION + ")");
+            }
+            r.expectEnd(Opcode.name(opcode));
+        } catch (MalformedDataException | IllegalArgumentException | ArithmeticException e) {
+            throw new CairnException(Status.BAD_REQUEST, "malformed " + Opcode.name(opcode) + " payload: "
+                    + e.getMessage(), e);
+        }
+        return m;
+    }
+
+    private static Message decode(int op, ByteReader r) throws CairnException {
+        return switch (op) {
+            case Opcode.HELLO -> {
+                byte[] magic = r.bytes(4);
+                if (!Arrays.equals(magic, Wire.MAGIC)) {
+                    throw new MalformedDataException("bad magic " + Arrays.toString(magic) + ": not a Cairn client");
+                }
+                int min = r.u16();
+                int max = r.u16();
+                int maxFrame = r.i32();
+                yield new Hello(min, max, maxFrame, r.str(), r.str());
+            }
+            case Opcode.PING -> new Ping(r.i64());
+            case Opcode.CANCEL -> new Cancel(r.i32());
+            case Opcode.HAVE -> new Have(chunkIds(r));
+            case Opcode.SHOW -> new Show(manifestId(r));
+            case Opcode.READ -> {
+                ManifestId id = manifestId(r);
+                String entry = r.str();
+                EntryHeader.validateName(entry);
+                yield new Read(id, entry, u64(r, "start chunk"));
+            }
+            case Opcode.LIST -> {
+                String series = optStr(r);
+                if (series != null) {
+                    CheckpointMeta.validateSeries(series);
+                }
+                yield new ListCheckpoints(series);
+            }
+            case Opcode.STATS -> new Stats();
+            case Opcode.VERIFY -> new Verify(r.bool());
+            case Opcode.RESOLVE -> new Resolve(r.str());
+            case Opcode.BEGIN_PUT -> {
+                int mode = r.u8();
+                CheckpointMeta meta = meta(r);
+                int n = r.count(r.remaining() / 2, "tag count");
+                List<String> tags = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    String t = r.str();
+                    CheckpointMeta.validateTag(t);
+                    tags.add(t);
+                }
+                ManifestId parent = optManifestId(r);
+                yield new BeginPut(mode, meta, tags, parent, r.bool());
+            }
+            case Opcode.UPLOAD -> {
+                int session = r.i32();
+                yield new Upload(session, chunks(r));
+            }
+            case Opcode.ENTRY -> {
+                int session = r.i32();
+                String name = r.str();
+                EntryHeader.validateName(name);
+                yield new Entry(session, name, EntryKind.ofCode(r.u8()));
+            }
+            case Opcode.REFS -> {
+                int session = r.i32();
+                int n = r.count(r.remaining() / ChunkRef.ENCODED_LENGTH, "ref count");
+                List<ChunkRef> refs = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    ChunkId id = chunkId(r);
+                    refs.add(new ChunkRef(id, r.count(ChunkerParams.LIMIT, "chunk length")));
+                }
+                yield new Refs(session, refs);
+            }
+            case Opcode.END_ENTRY -> new EndEntry(r.i32());
+            case Opcode.PATCH -> {
+                int session = r.i32();
+                String entry = r.str();
+                EntryHeader.validateName(entry);
+                long offset = u64(r, "patch offset");
+                int len = r.count(r.remaining(), "patch length");
+                yield new PatchData(session, entry, offset, r.bytes(len));
+            }
+            case Opcode.COMMIT -> new Commit(r.i32());
+            case Opcode.ABORT -> new Abort(r.i32());
+
+            case Opcode.HELLO_OK -> {
+                int version = r.u16();
+                String serverVersion = r.str();
+                String tenant = r.str();
+                byte[] storeId = r.bytes(16);
+                ChunkerParams p = new ChunkerParams(r.i32(), r.i32(), r.i32());
+                yield new HelloOk(version, serverVersion, tenant, storeId, p, limits(r));
+            }
+            case Opcode.PONG -> new Pong(r.i64());
+            case Opcode.HAVE_OK -> {
+                int n = r.count(Integer.MAX_VALUE - 7, "id count");
+                int bytes = (n + 7) / 8;
+                BitSet bits = BitSet.valueOf(r.bytes(bytes));
+                if (bits.length() > n) {
+                    throw new MalformedDataException("missing-bitmap has bit " + (bits.length() - 1)
+                            + " set beyond the " + n + " ids");
+                }
+                yield new HaveOk(n, bits);
+            }
+            case Opcode.SHOW_OK -> new ShowOk(summary(r));
+            case Opcode.ENTRY_PAGE -> {
+                int n = r.count(r.remaining() / 51, "entry count");
+                List<EntryHeader> es = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    es.add(entryHeader(r));
+                }
+                yield new EntryPage(es);
+            }
+            case Opcode.READ_DATA -> new ReadData(chunks(r));
+            case Opcode.READ_OK -> new ReadOk(u64(r, "chunks"), u64(r, "bytes"));
+            case Opcode.LIST_PAGE -> {
+                int n = r.count(r.remaining() / 64, "checkpoint count");
+                List<CheckpointSummary> cs = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    cs.add(summary(r));
+                }
+                yield new ListPage(cs);
+            }
+            case Opcode.LIST_OK -> new ListOk(u64(r, "total"));
+            case Opcode.STATS_OK -> new StatsOk(u64(r, "checkpoints"), u64(r, "trashed"), u64(r, "series"),
+                    u64(r, "logical bytes"), u64(r, "chunks"), u64(r, "chunk bytes"), u64(r, "stored bytes"),
+                    u64(r, "packs"), u64(r, "metadata bytes"));
+            case Opcode.VERIFY_PROGRESS -> new VerifyProgress(u64(r, "elapsed"));
+            case Opcode.VERIFY_OK -> {
+                long manifests = u64(r, "manifests");
+                long chunks = u64(r, "chunks");
+                long bytesRead = u64(r, "bytes read");
+                long packs = u64(r, "packs");
+                boolean readData = r.bool();
+                long problemCount = u64(r, "problem count");
+                int np = r.count(r.remaining() / 6, "problem count");
+                List<Problem> problems = new ArrayList<>(np);
+                for (int i = 0; i < np; i++) {
+                    problems.add(new Problem(r.str(), r.str(), r.str()));
+                }
+                int nd = r.count(r.remaining() / 36, "damaged count");
+                List<Damaged> damaged = new ArrayList<>(nd);
+                for (int i = 0; i < nd; i++) {
+                    ManifestId id = manifestId(r);
+                    int nr = r.count(r.remaining() / 2, "reason count");
+                    List<String> reasons = new ArrayList<>(nr);
+                    for (int k = 0; k < nr; k++) {
+                        reasons.add(r.str());
+                    }
+                    damaged.add(new Damaged(id, reasons));
+                }
+                yield new VerifyOk(manifests, chunks, bytesRead, packs, readData, problemCount, problems, damaged);
+            }
+            case Opcode.RESOLVE_OK -> new ResolveOk(manifestId(r));
+            case Opcode.BEGIN_PUT_OK -> new BeginPutOk(r.i32(), optManifestId(r));
+            case Opcode.UPLOAD_OK -> new UploadOk(r.count(Integer.MAX_VALUE, "stored"),
+                    r.count(Integer.MAX_VALUE, "present"));
+            case Opcode.ENTRY_OK -> new EntryOk();
+            case Opcode.REFS_OK -> new RefsOk(u64(r, "entry chunks"), u64(r, "entry bytes"));
+            case Opcode.END_ENTRY_OK -> new EndEntryOk(entryHeader(r));
+            case Opcode.PATCH_OK -> new PatchOk(u64(r, "buffered bytes"));
+            case Opcode.COMMIT_OK -> {
+                ManifestId id = manifestId(r);
+                String kind = kind(r.u8());
+                yield new CommitOk(id, kind, u64(r, "logical bytes"), u64(r, "new bytes"), u64(r, "stored bytes"),
+                        u64(r, "chunks"), u64(r, "new chunks"), optManifestId(r), r.bool());
+            }
+            case Opcode.ABORT_OK -> new AbortOk();
+            case Opcode.ERROR -> new ErrorReply(r.u16(), r.str(), chunkIds(r));
+            default -> null;
+        };
+    }
+
+    private static long u64(ByteReader r, String what) {
+        long v = r.i64();
+        if (v < 0) {
+            throw new MalformedDataException(what + " out of range: " + Long.toUnsignedString(v));
+        }
+        return v;
+    }
+
+    private static String optStr(ByteReader r) {
+        return r.bool() ? r.str() : null;
+    }
+
+    private static ChunkId chunkId(ByteReader r) {
+        return ChunkId.fromBytes(r.array(), r.skip(ChunkId.LENGTH));
+    }
+
+    private static List<ChunkId> chunkIds(ByteReader r) {
+        int n = r.count(r.remaining() / ChunkId.LENGTH, "id count");
+        List<ChunkId> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ids.add(chunkId(r));
+        }
+        return ids;
+    }
+
+    private static ManifestId manifestId(ByteReader r) {
+        return ManifestId.fromBytes(r.array(), r.skip(ManifestId.LENGTH));
+    }
+
+    private static ManifestId optManifestId(ByteReader r) {
+        return r.bool() ? manifestId(r) : null;
+    }
+
+    private static Instant optInstant(ByteReader r) {
+        return r.bool() ? Instant.ofEpochMilli(r.i64()) : null;
+    }
+
+    private static String kind(int code) {
+        return switch (code) {
+            case KIND_FULL -> "full";
+            case KIND_DELTA -> "delta";
+            default -> throw new MalformedDataException("unknown manifest kind " + code);
+        };
+    }
+
+    private static CheckpointMeta meta(ByteReader r) {
+        String series = r.str();
+        Instant created = Instant.ofEpochMilli(r.i64());
+        OptionalLong step = r.bool() ? OptionalLong.of(r.i64()) : OptionalLong.empty();
+        OptionalDouble compute = r.bool() ? OptionalDouble.of(r.f64()) : OptionalDouble.empty();
+        Optional<ManifestId> derived = Optional.ofNullable(optManifestId(r));
+        int n = r.count(Math.min(10_000, r.remaining() / 10), "metric count");
+        TreeMap<String, Double> metrics = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            String name = r.str();
+            if (metrics.put(name, r.f64()) != null) {
+                throw new MalformedDataException("metric " + name + " given twice");
+            }
+        }
+        return new CheckpointMeta(series, created, step, metrics, compute, derived);
+    }
+
+    private static EntryHeader entryHeader(ByteReader r) {
+        String name = r.str();
+        EntryKind kind = EntryKind.ofCode(r.u8());
+        return new EntryHeader(name, kind, u64(r, "entry size"), u64(r, "chunk count"), r.bytes(32));
+    }
+
+    private static CheckpointSummary summary(ByteReader r) {
+        ManifestId id = manifestId(r);
+        CheckpointMeta meta = meta(r);
+        String kind = kind(r.u8());
+        ManifestId parent = optManifestId(r);
+        int depth = r.count(Integer.MAX_VALUE, "depth");
+        long logical = u64(r, "logical bytes");
+        int entries = r.count(Integer.MAX_VALUE, "entry count");
+        int nt = r.count(r.remaining() / 2, "tag count");
+        List<String> tags = new ArrayList<>(nt);
+        for (int i = 0; i < nt; i++) {
+            tags.add(r.str());
+        }
+        int nh = r.count(r.remaining() / 13, "hold count");
+        List<HoldInfo> holds = new ArrayList<>(nh);
+        for (int i = 0; i < nh; i++) {
+            holds.add(new HoldInfo(r.str(), r.str(), Instant.ofEpochMilli(r.i64()), optInstant(r)));
+        }
+        TrashInfo trash = r.bool() ? new TrashInfo(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str())
+                : null;
+        return new CheckpointSummary(id, meta, kind, parent, depth, logical, entries, new LabelInfo(tags, holds, trash));
+    }
+
+    private static List<WireChunk> chunks(ByteReader r) {
+        int n = r.count(r.remaining() / WIRE_CHUNK_OVERHEAD, "chunk count");
+        List<WireChunk> cs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ChunkId id = chunkId(r);
+            int codec = r.u8();
+            if (!ChunkCodec.isKnown(codec)) {
+                throw new MalformedDataException("chunk " + id.shortHex() + " has unknown codec " + codec);
+            }
+            int raw = r.count(ChunkerParams.LIMIT, "raw length");
+            int len = r.count(r.remaining(), "payload length");
+            int off = r.skip(len);
+            cs.add(new WireChunk(id, new EncodedChunk(codec, raw, r.array(), off, len)));
+        }
+        return cs;
+    }
+
+    private static Limits limits(ByteReader r) {
+        int n = r.u16();
+        long[] v = new long[Limits.KEY_COUNT + 1];
+        Arrays.fill(v, -1);
+        for (int i = 0; i < n; i++) {
+            int key = r.u16();
+            long value = u64(r, "limit " + key);
+            if (key >= 1 && key <= Limits.KEY_COUNT) {
+                v[key] = value; // unknown keys: limits of a newer server, ignored by this client
+            }
+        }
+        for (int k = 1; k <= Limits.KEY_COUNT; k++) {
+            if (v[k] < 0) {
+                throw new MalformedDataException("HELLO_OK lacks limit " + k);
+            }
+        }
+        return new Limits(Math.toIntExact(v[Limits.KEY_MAX_FRAME]), Math.toIntExact(v[Limits.KEY_MAX_HAVE_IDS]),
+                Math.toIntExact(v[Limits.KEY_MAX_UPLOAD_CHUNKS]), Math.toIntExact(v[Limits.KEY_MAX_REFS]),
+                Math.toIntExact(v[Limits.KEY_MAX_SESSIONS]), Math.toIntExact(v[Limits.KEY_MAX_IN_FLIGHT]),
+                v[Limits.KEY_MAX_PATCH_BYTES], Math.toIntExact(v[Limits.KEY_IDLE_TIMEOUT_SECONDS]));
+    }
+}

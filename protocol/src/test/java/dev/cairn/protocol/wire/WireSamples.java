@@ -1,0 +1,151 @@
+package dev.cairn.protocol.wire;
+
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.protocol.chunk.EncodedChunk;
+import dev.cairn.protocol.manifest.CheckpointMeta;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.wire.Message.*;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+
+/** One or more instances of every message type, with non-trivial field values. */
+public final class WireSamples {
+    private WireSamples() {
+    }
+
+    public static ChunkId chunkId(int seed) {
+        byte[] b = new byte[32];
+        Arrays.fill(b, (byte) seed);
+        b[31] = (byte) (seed * 7 + 1);
+        return ChunkId.fromBytes(b);
+    }
+
+    public static ManifestId manifestId(int seed) {
+        byte[] b = new byte[32];
+        Arrays.fill(b, (byte) (0x80 | seed));
+        return ManifestId.fromBytes(b);
+    }
+
+    public static WireChunk rawChunk(String text) {
+        byte[] raw = text.getBytes(StandardCharsets.UTF_8);
+        return new WireChunk(ChunkId.of(raw, 0, raw.length), new EncodedChunk(ChunkCodec.RAW, raw.length, raw, 0, raw.length));
+    }
+
+    public static WireChunk lz4Chunk(int n) {
+        byte[] raw = new byte[n];
+        Arrays.fill(raw, (byte) 'z');
+        EncodedChunk e = ChunkCodec.shared().encode(raw, 0, raw.length);
+        return new WireChunk(ChunkId.of(raw, 0, raw.length), e);
+    }
+
+    public static CheckpointMeta meta() {
+        return CheckpointMeta.of("resnet50/run-7", Instant.parse("2026-11-02T10:15:30.123Z")).withStep(12000)
+                .withMetric("val_loss", 0.4321).withMetric("acc", 0.91).withComputeSeconds(3600.5)
+                .withDerivedFrom(manifestId(3));
+    }
+
+    public static CheckpointSummary summary(boolean delta) {
+        LabelInfo labels = new LabelInfo(List.of("best", "milestone"),
+                List.of(new HoldInfo("eval-job", "evaluating", Instant.ofEpochMilli(1_700_000_000_000L), null),
+                        new HoldInfo("deploy", "prod", Instant.ofEpochMilli(1_700_000_100_000L),
+                                Instant.ofEpochMilli(1_800_000_000_000L))),
+                delta ? new TrashInfo(Instant.ofEpochMilli(1_700_000_200_000L), Instant.ofEpochMilli(1_700_600_000_000L),
+                        "trim 42") : null);
+        return new CheckpointSummary(manifestId(delta ? 5 : 6), delta ? meta() : CheckpointMeta.of("a", Instant.EPOCH),
+                delta ? "delta" : "full", delta ? manifestId(7) : null, delta ? 3 : 0, 123_456_789L, 2, labels);
+    }
+
+    public static EntryHeader entry(String name, EntryKind kind) {
+        byte[] digest = new byte[32];
+        Arrays.fill(digest, (byte) name.length());
+        return kind == EntryKind.DIRECTORY ? new EntryHeader(name, kind, 0, 0, digest)
+                : new EntryHeader(name, kind, 1L << 33, 524_289, digest);
+    }
+
+    /** Every message type at least once. */
+    public static List<Message> all() {
+        List<Message> m = new ArrayList<>();
+        m.add(new Hello(1, 3, Wire.MIN_MAX_FRAME, "s3cr3t-token", "cairn-java/0.1"));
+        m.add(new Hello(1, 1, Wire.MIN_MAX_FRAME, "", ""));
+        m.add(new Ping(-5));
+        m.add(new Cancel(-1));
+        m.add(new Have(List.of(chunkId(1), chunkId(2), chunkId(3))));
+        m.add(new Have(List.of()));
+        m.add(new Show(manifestId(1)));
+        m.add(new Read(manifestId(2), "dir/file.bin", 17));
+        m.add(new Read(manifestId(2), "", 0));
+        m.add(new ListCheckpoints("resnet50/run-7"));
+        m.add(new ListCheckpoints(null));
+        m.add(new Stats());
+        m.add(new Verify(true));
+        m.add(new Verify(false));
+        m.add(new Resolve("abcdef12"));
+        m.add(new BeginPut(BeginPut.MODE_ENTRIES, meta(), List.of("best", "x:y"), null, true));
+        m.add(new BeginPut(BeginPut.MODE_PATCHES, CheckpointMeta.of("s", Instant.ofEpochMilli(1)), List.of(),
+                manifestId(9), false));
+        m.add(new Upload(7, List.of(rawChunk("hello chunk"), lz4Chunk(5000))));
+        m.add(new Entry(7, "model/weights.bin", EntryKind.FILE));
+        m.add(new Entry(7, "empty-dir", EntryKind.DIRECTORY));
+        m.add(new Entry(7, "", EntryKind.FILE));
+        m.add(new Refs(7, List.of(new ChunkRef(chunkId(4), 65536), new ChunkRef(chunkId(5), 0))));
+        m.add(new EndEntry(7));
+        m.add(new PatchData(8, "", 1L << 40, new byte[] {1, 2, 3}));
+        m.add(new Commit(-2));
+        m.add(new Abort(9));
+
+        m.add(new HelloOk(1, "cairnd 0.1.0", "team-a", new byte[16], ChunkerParams.DEFAULT, Limits.defaults()));
+        m.add(new Pong(Long.MIN_VALUE));
+        BitSet missing = new BitSet();
+        missing.set(0);
+        missing.set(9);
+        m.add(new HaveOk(10, missing));
+        m.add(new HaveOk(0, new BitSet()));
+        m.add(new ShowOk(summary(true)));
+        m.add(new ShowOk(summary(false)));
+        m.add(new EntryPage(List.of(entry("a/b", EntryKind.FILE), entry("c", EntryKind.DIRECTORY))));
+        m.add(new ReadData(List.of(rawChunk("payload"), lz4Chunk(3000))));
+        m.add(new ReadOk(2, 3007));
+        m.add(new ListPage(List.of(summary(true), summary(false))));
+        m.add(new ListOk(2));
+        m.add(new StatsOk(1, 2, 3, 4, 5, 6, 7, 8, Long.MAX_VALUE));
+        m.add(new VerifyProgress(1234));
+        m.add(new VerifyOk(10, 20, 30, 4, true, 3, List.of(new Problem("chunk", "abc", "missing")),
+                List.of(new Damaged(manifestId(4), List.of("chunk abc missing", "digest mismatch")))));
+        m.add(new ResolveOk(manifestId(11)));
+        m.add(new BeginPutOk(77, manifestId(12)));
+        m.add(new BeginPutOk(78, null));
+        m.add(new UploadOk(3, 4));
+        m.add(new EntryOk());
+        m.add(new RefsOk(100, 1L << 35));
+        m.add(new EndEntryOk(entry("w.bin", EntryKind.FILE)));
+        m.add(new PatchOk(4096));
+        m.add(new CommitOk(manifestId(13), "delta", 1000, 200, 150, 10, 2, manifestId(14), false));
+        m.add(new CommitOk(manifestId(15), "full", 0, 0, 0, 0, 0, null, true));
+        m.add(new AbortOk());
+        m.add(new ErrorReply(Status.MISSING_CHUNKS.code(), "2 chunks missing", List.of(chunkId(20), chunkId(21))));
+        m.add(new ErrorReply(Status.UNAUTHENTICATED, "wrong token ✗"));
+        return m;
+    }
+
+    /** Envelopes for every sample: requests and finals LAST, parts not, varied request ids. */
+    public static List<Envelope> envelopes() {
+        List<Envelope> out = new ArrayList<>();
+        int id = 1;
+        for (Message m : all()) {
+            int rid = id++ * 0x01010101;
+            out.add(Opcode.isPart(m.opcode()) ? Envelope.part(rid, m) : Envelope.of(rid, m));
+        }
+        return out;
+    }
+}

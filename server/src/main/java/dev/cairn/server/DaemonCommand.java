@@ -1,0 +1,90 @@
+package dev.cairn.server;
+
+import dev.cairn.server.config.ConfigException;
+import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.server.config.DaemonConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The command line of {@code bin/cairnd}. Flags override cairn.yaml, which overrides the
+ * defaults. Exit status: 0 after a clean shutdown (SIGTERM, SIGINT), 1 if the daemon could not
+ * start or did not stop cleanly, 2 for a configuration error.
+ */
+@Command(name = "cairnd", mixinStandardHelpOptions = true, versionProvider = DaemonCommand.Version.class,
+        description = "The Cairn checkpoint store daemon. With no options it serves ./cairn-data on 127.0.0.1:7433.",
+        sortOptions = false)
+final class DaemonCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(DaemonCommand.class);
+
+    @Option(names = "--data", paramLabel = "DIR", description = "data directory (default: ./cairn-data, or 'data' in the config)")
+    Path data;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default: 127.0.0.1:7433)")
+    String listen;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options")
+    Path config;
+
+    DaemonConfig resolveConfig() {
+        DaemonConfig c = config == null ? DaemonConfig.defaults() : ConfigLoader.load(config);
+        if (data != null) {
+            c = c.withData(data);
+        }
+        if (listen != null) {
+            c = c.withListen(DaemonConfig.HostPort.parse("--listen", listen));
+        }
+        return c;
+    }
+
+    @Override
+    public Integer call() {
+        // Registered before the start so that a SIGTERM arriving while stores open still gets a
+        // clean stop once the start completes. The hook ends the process itself (halt) so that
+        // the exit status says whether the shutdown was clean rather than which signal arrived.
+        CompletableFuture<CairnDaemon> started = new CompletableFuture<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            CairnDaemon d = started.join();
+            if (d == null) {
+                return; // the start failed: keep the exit status main chose
+            }
+            boolean clean = d.stop();
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(clean ? 0 : 1);
+        }, "cairnd-shutdown"));
+        try {
+            started.complete(CairnDaemon.start(resolveConfig()));
+        } catch (ConfigException e) {
+            started.complete(null);
+            System.err.println("cairnd: " + e.getMessage());
+            return 2;
+        } catch (IOException | RuntimeException e) {
+            started.complete(null);
+            System.err.println("cairnd: cannot start: " + e.getMessage());
+            log.debug("start failed", e);
+            return 1;
+        }
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {CairnDaemon.version()};
+        }
+    }
+}

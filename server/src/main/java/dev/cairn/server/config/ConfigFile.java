@@ -1,0 +1,68 @@
+package dev.cairn.server.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Map;
+
+/**
+ * cairn.yaml exactly as written: every key optional, values as text where they carry units.
+ * {@link ConfigLoader} binds it strictly (an unknown key anywhere is an error naming it) and
+ * turns it into a validated {@link DaemonConfig}.
+ *
+ * <p>Extending it: add a component here (and a record for a new section), resolve it in
+ * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc. Sections
+ * planned by later features — {@code policies:} (retention rules per series glob, for trim),
+ * {@code gc:} (schedule and safety margins) and {@code s3:} (pack storage) — go here as further
+ * components; until then they are unknown keys and therefore errors.
+ */
+public record ConfigFile(
+        @JsonProperty("listen") String listen,
+        @JsonProperty("data") String data,
+        /* token -> tenant */
+        @JsonProperty("tokens") Map<String, String> tokens,
+        @JsonProperty("tls") Tls tls,
+        @JsonProperty("metrics") Metrics metrics,
+        @JsonProperty("limits") LimitsSection limits,
+        @JsonProperty("store") StoreSection store
+        // policies, gc, s3: later features (see the class comment)
+) {
+
+    /** PEM files; both or neither. */
+    public record Tls(@JsonProperty("cert") String cert, @JsonProperty("key") String key) {
+    }
+
+    /** The Prometheus endpoint; absent: off. */
+    public record Metrics(@JsonProperty("listen") String listen) {
+    }
+
+    /** Sizes take KiB/MiB/GiB suffixes, durations s/m/h. */
+    public record LimitsSection(
+            @JsonProperty("max_frame_bytes") String maxFrameBytes,
+            @JsonProperty("max_have_ids") Integer maxHaveIds,
+            @JsonProperty("max_upload_chunks") Integer maxUploadChunks,
+            @JsonProperty("max_refs") Integer maxRefs,
+            @JsonProperty("max_sessions_per_tenant") Integer maxSessionsPerTenant,
+            @JsonProperty("max_in_flight") Integer maxInFlight,
+            @JsonProperty("max_in_flight_bytes") String maxInFlightBytes,
+            @JsonProperty("max_in_flight_bytes_total") String maxInFlightBytesTotal,
+            @JsonProperty("max_patch_bytes") String maxPatchBytes,
+            @JsonProperty("max_connections") Integer maxConnections,
+            @JsonProperty("idle_timeout") String idleTimeout,
+            @JsonProperty("handshake_timeout") String handshakeTimeout,
+            @JsonProperty("shutdown_grace") String shutdownGrace,
+            @JsonProperty("worker_threads") Integer workerThreads) {
+    }
+
+    /** Store tunables; {@code chunker} applies to stores created by this daemon only. */
+    public record StoreSection(
+            @JsonProperty("chunker") Chunker chunker,
+            @JsonProperty("pack_target_bytes") String packTargetBytes,
+            @JsonProperty("max_chain_depth") Integer maxChainDepth,
+            @JsonProperty("workers") Integer workers,
+            @JsonProperty("read_ahead") Integer readAhead) {
+    }
+
+    public record Chunker(@JsonProperty("min") String min, @JsonProperty("avg") String avg,
+                          @JsonProperty("max") String max) {
+    }
+}

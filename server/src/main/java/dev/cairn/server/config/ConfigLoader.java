@@ -1,0 +1,240 @@
+package dev.cairn.server.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.protocol.wire.Limits;
+import dev.cairn.server.config.ConfigFile.LimitsSection;
+import dev.cairn.server.config.ConfigFile.StoreSection;
+import dev.cairn.server.config.DaemonConfig.HostPort;
+import dev.cairn.server.config.DaemonConfig.ServerLimits;
+import dev.cairn.server.config.DaemonConfig.TlsFiles;
+import dev.cairn.store.RepositoryOptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Reads cairn.yaml strictly: unknown keys, duplicate keys, wrong types and out-of-range values are
+ * errors that name the key. Relative paths in the file are relative to the file's directory.
+ */
+public final class ConfigLoader {
+    /** Tenant names become directory names under {@code <data>/tenants/}. */
+    private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    /** Shorter tokens are too easy to guess; the daemon refuses them. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+    private static final Set<String> LATER_SECTIONS = Set.of("policies", "gc", "s3");
+
+    private ConfigLoader() {
+    }
+
+    private static ObjectMapper mapper() {
+        ObjectMapper m = new ObjectMapper(new YAMLFactory());
+        m.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        m.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        m.enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+        m.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        return m;
+    }
+
+    /** Loads and validates {@code file}. */
+    public static DaemonConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return resolve(parse(file.toString(), text), base);
+    }
+
+    /** Parses YAML text into the raw file model. */
+    public static ConfigFile parse(String name, String text) {
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null);
+        try {
+            ObjectMapper m = mapper();
+            JsonNode tree = m.readTree(text);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return empty; // no content, or only comments
+            }
+            if (!tree.isObject()) {
+                throw new ConfigException(name + ": the top level must be a mapping of keys (listen:, data:, ...)");
+            }
+            return m.treeToValue(tree, ConfigFile.class);
+        } catch (UnrecognizedPropertyException e) {
+            String path = path(e);
+            if (e.getPath().size() == 1 && LATER_SECTIONS.contains(e.getPropertyName())) {
+                throw new ConfigException(name + ": section '" + e.getPropertyName() + "' is not supported by this"
+                        + " version of cairnd yet");
+            }
+            Set<String> known = new TreeSet<>();
+            if (e.getKnownPropertyIds() != null) {
+                e.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
+            }
+            throw new ConfigException(name + ": unknown key '" + path + "'" + (known.isEmpty() ? ""
+                    : "; allowed there: " + String.join(", ", known)));
+        } catch (JsonMappingException e) {
+            throw new ConfigException(name + ": bad value at '" + path(e) + "': " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(name + ": not valid YAML: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    /** Applies defaults and validates; relative paths resolve against {@code base}. */
+    public static DaemonConfig resolve(ConfigFile f, Path base) {
+        DaemonConfig d = DaemonConfig.defaults();
+        if (f.listen() != null) {
+            d = d.withListen(HostPort.parse("listen", f.listen()));
+        }
+        if (f.data() != null) {
+            d = d.withData(base.resolve(f.data()).normalize());
+        }
+        if (f.tokens() != null) {
+            d = d.withTokens(tokens(f.tokens()));
+        }
+        if (f.tls() != null) {
+            if (f.tls().cert() == null || f.tls().key() == null) {
+                throw new ConfigException("tls: both 'cert' and 'key' are needed (PEM files)");
+            }
+            d = d.withTls(new TlsFiles(base.resolve(f.tls().cert()).normalize(), base.resolve(f.tls().key()).normalize()));
+        }
+        if (f.metrics() != null) {
+            if (f.metrics().listen() == null) {
+                throw new ConfigException("metrics: 'listen' is needed (e.g. 127.0.0.1:9433)");
+            }
+            d = d.withMetrics(HostPort.parse("metrics.listen", f.metrics().listen()));
+        }
+        if (f.limits() != null) {
+            d = d.withLimits(limits(f.limits()));
+        }
+        if (f.store() != null) {
+            d = d.withStore(store(f.store()));
+        }
+        return d;
+    }
+
+    private static Map<String, String> tokens(Map<String, String> raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            i++;
+            String token = e.getKey();
+            String tenant = e.getValue();
+            // Never echo a token in an error: the message may end up in a log.
+            if (token == null || token.length() < MIN_TOKEN_LENGTH) {
+                throw new ConfigException("tokens: token #" + i + " (tenant '" + tenant + "') is shorter than "
+                        + MIN_TOKEN_LENGTH + " characters; use a long random string (e.g. `openssl rand -hex 24`)");
+            }
+            if (tenant == null || !TENANT.matcher(tenant).matches()) {
+                throw new ConfigException("tokens: tenant name '" + tenant + "' of token #" + i + " must match "
+                        + TENANT.pattern() + " (it names a directory)");
+            }
+            out.put(token, tenant);
+        }
+        return out;
+    }
+
+    private static ServerLimits limits(LimitsSection l) {
+        ServerLimits def = ServerLimits.defaults();
+        Limits w = def.wire();
+        Limits wire;
+        try {
+            wire = new Limits(
+                    l.maxFrameBytes() == null ? w.maxFrame() : Units.intBytes("limits.max_frame_bytes", l.maxFrameBytes()),
+                    or(l.maxHaveIds(), w.maxHaveIds()),
+                    or(l.maxUploadChunks(), w.maxUploadChunks()),
+                    or(l.maxRefs(), w.maxRefs()),
+                    or(l.maxSessionsPerTenant(), w.maxSessions()),
+                    or(l.maxInFlight(), w.maxInFlight()),
+                    l.maxPatchBytes() == null ? w.maxPatchBytes() : Units.bytes("limits.max_patch_bytes", l.maxPatchBytes()),
+                    l.idleTimeout() == null ? w.idleTimeoutSeconds()
+                            : seconds("limits.idle_timeout", Units.duration("limits.idle_timeout", l.idleTimeout())));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("limits: " + e.getMessage(), e);
+        }
+        return new ServerLimits(wire,
+                l.maxInFlightBytes() == null ? def.maxInFlightBytes()
+                        : Units.bytes("limits.max_in_flight_bytes", l.maxInFlightBytes()),
+                l.maxInFlightBytesTotal() == null ? def.maxInFlightBytesTotal()
+                        : Units.bytes("limits.max_in_flight_bytes_total", l.maxInFlightBytesTotal()),
+                or(l.maxConnections(), def.maxConnections()),
+                l.handshakeTimeout() == null ? def.handshakeTimeout()
+                        : positive("limits.handshake_timeout", Units.duration("limits.handshake_timeout", l.handshakeTimeout())),
+                l.shutdownGrace() == null ? def.shutdownGrace()
+                        : Units.duration("limits.shutdown_grace", l.shutdownGrace()),
+                or(l.workerThreads(), def.workerThreads()));
+    }
+
+    private static RepositoryOptions store(StoreSection s) {
+        RepositoryOptions o = RepositoryOptions.defaults();
+        try {
+            if (s.chunker() != null) {
+                ConfigFile.Chunker c = s.chunker();
+                if (c.min() == null || c.avg() == null || c.max() == null) {
+                    throw new ConfigException("store.chunker: give all of min, avg and max");
+                }
+                o = o.withChunker(new ChunkerParams(Units.intBytes("store.chunker.min", c.min()),
+                        Units.intBytes("store.chunker.avg", c.avg()), Units.intBytes("store.chunker.max", c.max())));
+            }
+            if (s.packTargetBytes() != null) {
+                o = o.withPackTargetBytes(Units.bytes("store.pack_target_bytes", s.packTargetBytes()));
+            }
+            if (s.maxChainDepth() != null) {
+                o = o.withMaxChainDepth(s.maxChainDepth());
+            }
+            if (s.workers() != null) {
+                o = o.withWorkers(s.workers());
+            }
+            if (s.readAhead() != null) {
+                o = new RepositoryOptions(o.chunker(), o.packTargetBytes(), o.maxChainDepth(), o.deltaMaxRatio(),
+                        o.deltaWindow(), o.workers(), s.readAhead());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("store: " + e.getMessage(), e);
+        }
+        return o;
+    }
+
+    private static int or(Integer v, int def) {
+        return v == null ? def : v;
+    }
+
+    private static int seconds(String key, Duration d) {
+        long s = d.toSeconds();
+        if (s < 1 || s > Integer.MAX_VALUE) {
+            throw new ConfigException(key + ": must be at least 1s");
+        }
+        return (int) s;
+    }
+
+    private static Duration positive(String key, Duration d) {
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException(key + ": must be positive");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.cairn.server.config;
+
+import dev.cairn.protocol.wire.Limits;
+import dev.cairn.store.RepositoryOptions;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The daemon's validated settings: cairn.yaml with defaults applied and command-line overrides.
+ *
+ * @param tokens  token → tenant name; empty: no authentication, one tenant "default"
+ * @param tls     null: plain TCP
+ * @param metrics address of the Prometheus endpoint, null: off
+ */
+public record DaemonConfig(HostPort listen, Path data, Map<String, String> tokens, TlsFiles tls, HostPort metrics,
+                           ServerLimits limits, RepositoryOptions store) {
+
+    public static final String DEFAULT_LISTEN = "127.0.0.1:7433";
+    public static final String DEFAULT_DATA = "./cairn-data";
+
+    public DaemonConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(data, "data");
+        tokens = Map.copyOf(tokens);
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(store, "store");
+    }
+
+    /** No config file: the defaults. */
+    public static DaemonConfig defaults() {
+        return new DaemonConfig(HostPort.parse("listen", DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
+                ServerLimits.defaults(), RepositoryOptions.defaults());
+    }
+
+    public DaemonConfig withListen(HostPort l) {
+        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store);
+    }
+
+    public DaemonConfig withData(Path d) {
+        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store);
+    }
+
+    public DaemonConfig withTokens(Map<String, String> t) {
+        return new DaemonConfig(listen, data, t, tls, metrics, limits, store);
+    }
+
+    public DaemonConfig withTls(TlsFiles t) {
+        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store);
+    }
+
+    public DaemonConfig withMetrics(HostPort m) {
+        return new DaemonConfig(listen, data, tokens, tls, m, limits, store);
+    }
+
+    public DaemonConfig withLimits(ServerLimits l) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store);
+    }
+
+    public DaemonConfig withStore(RepositoryOptions s) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s);
+    }
+
+    /** A host and port as in "127.0.0.1:7433" or "[::1]:7433"; port 0 picks a free one. */
+    public record HostPort(String host, int port) {
+        public static HostPort parse(String key, String text) {
+            String t = text.trim();
+            int colon = t.lastIndexOf(':');
+            if (colon <= 0 || colon == t.length() - 1) {
+                throw new ConfigException(key + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:7433)");
+            }
+            String host = t.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(t.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + ": '" + text + "' has no numeric port");
+            }
+            if (port < 0 || port > 65535) {
+                throw new ConfigException(key + ": port " + port + " is outside 0..65535");
+            }
+            return new HostPort(host, port);
+        }
+
+        /** True if {@code host} resolves to a loopback address only reachable from this machine. */
+        public boolean isLoopback() {
+            try {
+                for (InetAddress a : InetAddress.getAllByName(host)) {
+                    if (!a.isLoopbackAddress()) {
+                        return false;
+                    }
+                }
+                return true;
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** Certificate chain and private key, PEM. */
+    public record TlsFiles(Path cert, Path key) {
+    }
+
+    /**
+     * Everything the daemon bounds.
+     *
+     * @param wire                  what HELLO_OK announces
+     * @param maxInFlightBytes      request payload bytes per connection in flight before the daemon stops reading
+     * @param maxInFlightBytesTotal the same over all connections
+     * @param maxConnections        connections beyond this are refused with BUSY
+     * @param handshakeTimeout      a connection must complete HELLO within this
+     * @param shutdownGrace         how long shutdown waits for running requests and commits
+     * @param workerThreads         threads for blocking store calls
+     */
+    public record ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
+                               Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
+        public ServerLimits {
+            if (maxInFlightBytes < (4 << 20) || maxInFlightBytesTotal < maxInFlightBytes) {
+                throw new ConfigException("limits: max_in_flight_bytes must be at least 4MiB and at most"
+                        + " max_in_flight_bytes_total");
+            }
+            if (maxConnections < 1 || workerThreads < 1) {
+                throw new ConfigException("limits: max_connections and worker_threads must be at least 1");
+            }
+        }
+
+        public static ServerLimits defaults() {
+            return new ServerLimits(Limits.defaults(), 64L << 20, 512L << 20, 10_000, Duration.ofSeconds(10),
+                    Duration.ofSeconds(30), Math.max(8, 4 * Runtime.getRuntime().availableProcessors()));
+        }
+
+        public ServerLimits withWire(Limits l) {
+            return new ServerLimits(l, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
+                    shutdownGrace, workerThreads);
+        }
+
+        public ServerLimits withHandshakeTimeout(Duration d) {
+            return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, d, shutdownGrace,
+                    workerThreads);
+        }
+    }
+}

@@ -1,0 +1,448 @@
+package dev.cairn.server.net;
+
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.wire.DecodeFailure;
+import dev.cairn.protocol.wire.Envelope;
+import dev.cairn.protocol.wire.FrameDecoder;
+import dev.cairn.protocol.wire.Limits;
+import dev.cairn.protocol.wire.Message;
+import dev.cairn.protocol.wire.Message.ErrorReply;
+import dev.cairn.protocol.wire.MessageCodec;
+import dev.cairn.protocol.wire.Opcode;
+import dev.cairn.protocol.wire.Wire;
+import dev.cairn.server.tenant.Tenant;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The state of one client connection: its tenant after the handshake, its requests in flight,
+ * its put sessions, and the flow control that stops reading from the socket when too much work
+ * is queued. Network events arrive on the channel's event loop (through {@link RequestHandler});
+ * store work runs on the worker pool and answers through {@link #complete}, {@link #fail} and
+ * {@link #writePart}, which are safe from any thread.
+ *
+ * <p>Fields marked "event loop" are touched only on the channel's event loop.
+ */
+final class Connection {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+    private final ServerContext ctx;
+    private final Channel ch;
+    private final FrameDecoder frames;
+    private final Operations ops;
+    /** Set once by the handshake (event loop), read by workers. */
+    private volatile Tenant tenant;
+    private volatile int clientMaxFrame = Wire.MIN_MAX_FRAME;
+    private volatile boolean closed;
+
+    final Map<Integer, ServerSession> sessions = new ConcurrentHashMap<>();
+    private final AtomicInteger nextSessionId = new AtomicInteger();
+
+    // event loop
+    private final Map<Integer, InFlight> inFlight = new HashMap<>();
+    private long inFlightBytes;
+    private boolean readPaused;
+    private ScheduledFuture<?> handshakeTimer;
+
+    /** A request accepted and not yet answered. */
+    private record InFlight(int opcode, long weight, ResponseStream stream) {
+    }
+
+    Connection(ServerContext ctx, Channel ch, FrameDecoder frames) {
+        this.ctx = ctx;
+        this.ch = ch;
+        this.frames = frames;
+        this.ops = new Operations(ctx, this);
+    }
+
+    // ================================================================ events (event loop)
+
+    void onActive() {
+        ctx.connections.add(this);
+        long open = ctx.metrics.connections.incrementAndGet();
+        ctx.metrics.connectionsTotal.increment();
+        log.debug("connection from {} opened ({} open)", remote(), open);
+        if (open > ctx.limits.maxConnections()) {
+            fatal(Wire.CONNECTION_ID, Status.BUSY, "too many connections (" + ctx.limits.maxConnections() + ")");
+            return;
+        }
+        if (ctx.shuttingDown) {
+            fatal(Wire.CONNECTION_ID, Status.SHUTTING_DOWN, "the daemon is shutting down");
+            return;
+        }
+        long ms = ctx.limits.handshakeTimeout().toMillis();
+        handshakeTimer = ch.eventLoop().schedule(() -> {
+            if (tenant == null && ch.isActive()) {
+                fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "no HELLO within " + ms + " ms");
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+    }
+
+    void onInactive() {
+        closed = true;
+        ctx.connections.remove(this);
+        ctx.budget.forget(this);
+        long open = ctx.metrics.connections.decrementAndGet();
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        for (InFlight f : inFlight.values()) {
+            if (f.stream() != null) {
+                f.stream().stop(Status.CANCELLED, "connection closed");
+            }
+        }
+        for (ServerSession s : sessions.values()) {
+            ops.abortOnClose(s);
+        }
+        log.debug("connection from {} closed ({} open, {} sessions aborted)", remote(), open, sessions.size());
+    }
+
+    void onWritable() {
+        if (ch.isWritable()) {
+            for (InFlight f : inFlight.values()) {
+                if (f.stream() != null) {
+                    f.stream().onWritable();
+                }
+            }
+        }
+    }
+
+    void onIdle() {
+        int parked = 0;
+        for (InFlight f : inFlight.values()) {
+            if (f.stream() != null && f.stream().isParked()) {
+                parked++;
+            }
+        }
+        // Idle with nothing running, or with only streams the client stopped reading.
+        if (inFlight.size() == parked) {
+            fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "idle for " + ctx.limits.wire().idleTimeoutSeconds()
+                    + " s" + (parked > 0 ? " with " + parked + " unread stream(s)" : ""));
+        }
+    }
+
+    void onMessage(Object msg) {
+        try {
+            if (msg instanceof DecodeFailure f) {
+                if (!f.fatal() && !Opcode.isRequest(f.opcode())) {
+                    // A response opcode from a client: not something this server handles, whatever its payload.
+                    f = new DecodeFailure(f.requestId(), f.opcode(), Status.UNKNOWN_OPCODE,
+                            Opcode.name(f.opcode()) + " is not a request", false);
+                }
+                if (f.fatal() || tenant == null) {
+                    fatal(f.requestId(), f.status(), f.message());
+                } else {
+                    reject(f.requestId(), f.status(), f.message());
+                }
+                return;
+            }
+            Envelope e = (Envelope) msg;
+            int id = e.requestId();
+            if (!(e.message() instanceof Message.Request req)) {
+                if (tenant == null) {
+                    fatal(id, Status.UNKNOWN_OPCODE, Opcode.name(e.opcode()) + " is not a request");
+                } else {
+                    reject(id, Status.UNKNOWN_OPCODE, Opcode.name(e.opcode()) + " is not a request");
+                }
+                return;
+            }
+            if (id == Wire.CONNECTION_ID) {
+                fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "request id 0 is reserved for the server");
+                return;
+            }
+            if (tenant == null) {
+                if (req instanceof Message.Hello h) {
+                    hello(id, h);
+                } else {
+                    fatal(id, Status.UNAUTHENTICATED, Opcode.name(e.opcode()) + " before HELLO: say HELLO first");
+                }
+                return;
+            }
+            if (req instanceof Message.Hello) {
+                reject(id, Status.BAD_REQUEST, "HELLO was already answered on this connection");
+            } else if (req instanceof Message.Ping p) {
+                send(Envelope.of(id, new Message.Pong(p.nonce())));
+            } else if (req instanceof Message.Cancel c) {
+                InFlight f = inFlight.get(c.target());
+                if (f != null && f.stream() != null) {
+                    f.stream().stop(Status.CANCELLED, "cancelled by the client");
+                }
+            } else if (inFlight.containsKey(id)) {
+                fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "request id " + Integer.toUnsignedString(id)
+                        + " is already in flight");
+            } else if (ctx.shuttingDown) {
+                reject(id, Status.SHUTTING_DOWN, "the daemon is shutting down");
+            } else {
+                accept(id, req);
+            }
+        } catch (RuntimeException ex) {
+            log.error("connection {}: unexpected error handling {}", remote(), msg, ex);
+            fatal(Wire.CONNECTION_ID, Status.INTERNAL, "internal error: " + ex);
+        }
+    }
+
+    private void hello(int id, Message.Hello h) {
+        if (h.minVersion() > Wire.VERSION || h.maxVersion() < Wire.MIN_VERSION || h.minVersion() > h.maxVersion()) {
+            fatal(id, Status.UNSUPPORTED_VERSION, "client speaks protocol " + h.minVersion() + ".." + h.maxVersion()
+                    + ", this daemon " + Wire.MIN_VERSION + ".." + Wire.VERSION);
+            return;
+        }
+        long maxFrame = Integer.toUnsignedLong(h.maxFrame());
+        if (maxFrame < Wire.MIN_MAX_FRAME) {
+            fatal(id, Status.BAD_REQUEST, "HELLO.maxFrame " + maxFrame + " is below the protocol minimum "
+                    + Wire.MIN_MAX_FRAME);
+            return;
+        }
+        Tenant t = ctx.tenants.authenticate(h.token());
+        if (t == null) {
+            log.info("authentication failed from {} (client '{}')", remote(), h.clientName());
+            fatal(id, Status.UNAUTHENTICATED, h.token().isEmpty() ? "this daemon needs a token (--token or CAIRN_TOKEN)"
+                    : "wrong token");
+            return;
+        }
+        tenant = t;
+        clientMaxFrame = (int) Math.min(maxFrame, Integer.MAX_VALUE);
+        Limits limits = ctx.limits.wire();
+        frames.maxFrame(limits.maxFrame());
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        int version = Math.min(Wire.VERSION, h.maxVersion());
+        log.debug("connection from {} authenticated: tenant {}, client '{}'", remote(), t.name(), h.clientName());
+        var cfg = t.repo().config();
+        send(Envelope.of(id, new Message.HelloOk(version, ctx.serverVersion, t.name(), cfg.storeId(), cfg.chunker(),
+                limits)));
+    }
+
+    private void accept(int id, Message.Request req) {
+        long weight = weight(req);
+        ResponseStream stream;
+        inFlight.put(id, new InFlight(req.opcode(), weight, null));
+        inFlightBytes += weight;
+        ctx.budget.acquire(weight);
+        ctx.activeRequests.incrementAndGet();
+        Limits l = ctx.limits.wire();
+        if (!readPaused && (inFlight.size() >= l.maxInFlight() || inFlightBytes >= ctx.limits.maxInFlightBytes()
+                || ctx.budget.exhausted())) {
+            readPaused = true;
+            ch.config().setAutoRead(false);
+            if (ctx.budget.exhausted()) {
+                ctx.budget.waitFor(this);
+            }
+        }
+        stream = ops.dispatch(id, req);
+        if (stream != null) {
+            // Registered before it starts, so CANCEL, writability and close can reach it.
+            inFlight.put(id, new InFlight(req.opcode(), weight, stream));
+            execute(stream);
+        }
+    }
+
+    /** Request payload bytes a request holds while in flight. */
+    private static long weight(Message.Request r) {
+        if (r instanceof Message.Upload u) {
+            return u.payloadBytes() + (long) u.chunks().size() * MessageCodec.WIRE_CHUNK_OVERHEAD;
+        }
+        if (r instanceof Message.PatchData p) {
+            return p.data().length + 64L;
+        }
+        if (r instanceof Message.Have h) {
+            return 32L * h.ids().size();
+        }
+        if (r instanceof Message.Refs f) {
+            return 36L * f.refs().size();
+        }
+        return 64;
+    }
+
+    /** Called on the event loop when a request's final frame is about to be written. */
+    private void finished(int id) {
+        InFlight f = inFlight.remove(id);
+        if (f == null) {
+            return;
+        }
+        inFlightBytes -= f.weight();
+        ctx.budget.release(f.weight());
+        ctx.activeRequests.decrementAndGet();
+        maybeResume();
+    }
+
+    private void maybeResume() {
+        Limits l = ctx.limits.wire();
+        if (readPaused && !closed && inFlight.size() <= l.maxInFlight() / 2
+                && inFlightBytes <= ctx.limits.maxInFlightBytes() / 2) {
+            if (!ctx.budget.belowLowMark()) {
+                ctx.budget.waitFor(this);
+                return;
+            }
+            readPaused = false;
+            ch.config().setAutoRead(true);
+        }
+    }
+
+    /** Asked by the global budget (any thread) once it has room again. */
+    void resumeLater() {
+        runOnLoop(this::maybeResume);
+    }
+
+    // ============================================================== answers (any thread)
+
+    /** Writes the final frame of request {@code id} and ends it. */
+    void complete(int id, Message result) {
+        runOnLoop(() -> {
+            finished(id);
+            send(Envelope.of(id, result));
+        });
+    }
+
+    /** Ends request {@code id} with the ERROR {@code thrown} maps to. */
+    void fail(int id, Throwable thrown, String what) {
+        ErrorReply e = Errors.toReply(thrown, what);
+        ctx.metrics.error(e.status());
+        log.debug("{} #{} from {}: {} {}", what, Integer.toUnsignedString(id), remote(), e.status(), e.message());
+        complete(id, e);
+    }
+
+    void fail(int id, Status status, String message) {
+        ctx.metrics.error(status);
+        complete(id, new ErrorReply(status, message));
+    }
+
+    /**
+     * Writes a stream part, encoded here (on the worker) so the event loop only flushes bytes and
+     * the outbound buffer accounts the frame's true size against the watermarks at once.
+     */
+    void writePart(int id, Message part) {
+        ByteBuf b = ch.alloc().buffer(estimate(part));
+        try {
+            MessageCodec.encode(Envelope.part(id, part), b);
+        } catch (RuntimeException e) {
+            b.release();
+            throw e;
+        }
+        ch.writeAndFlush(b, ch.voidPromise());
+    }
+
+    private static int estimate(Message m) {
+        if (m instanceof Message.ReadData d) {
+            int n = 64;
+            for (Message.WireChunk c : d.chunks()) {
+                n += MessageCodec.WIRE_CHUNK_OVERHEAD + c.payload().length();
+            }
+            return n;
+        }
+        return 4096;
+    }
+
+    /** Answers a request that was never accepted (no in-flight slot). Event loop. */
+    private void reject(int id, Status status, String message) {
+        ctx.metrics.error(status);
+        send(Envelope.of(id, new ErrorReply(status, message)));
+    }
+
+    private void send(Envelope e) {
+        ch.writeAndFlush(e, ch.voidPromise());
+    }
+
+    /** Sends an ERROR and closes the connection once it is written. */
+    void fatal(int id, Status status, String message) {
+        ctx.metrics.error(status);
+        log.debug("closing connection from {}: {} {}", remote(), status, message);
+        runOnLoop(() -> {
+            if (ch.isActive()) {
+                ch.config().setAutoRead(false);
+                ch.writeAndFlush(Envelope.of(id, new ErrorReply(status, message))).addListener(ChannelFutureListener.CLOSE);
+            }
+        });
+    }
+
+    // =============================================================== helpers
+
+    void execute(Runnable r) {
+        try {
+            ctx.pool.execute(r);
+        } catch (RejectedExecutionException e) {
+            r.run(); // shutting down: run here so the request still gets its answer
+        }
+    }
+
+    private void runOnLoop(Runnable r) {
+        if (ch.eventLoop().inEventLoop()) {
+            r.run();
+        } else {
+            try {
+                ch.eventLoop().execute(r);
+            } catch (RejectedExecutionException e) {
+                // The event loop is gone (daemon stopped): nobody is left to answer.
+            }
+        }
+    }
+
+    boolean isWritable() {
+        return ch.isWritable();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    Tenant tenant() {
+        return tenant;
+    }
+
+    int clientMaxFrame() {
+        return clientMaxFrame;
+    }
+
+    Channel channel() {
+        return ch;
+    }
+
+    int newSessionId() {
+        int id;
+        do {
+            id = nextSessionId.incrementAndGet();
+        } while (id == 0);
+        return id;
+    }
+
+    SocketAddress remote() {
+        return ch.remoteAddress();
+    }
+
+    /** For shutdown: stops every running stream (event loop). */
+    void stopStreams(Status status, String reason) {
+        runOnLoop(() -> {
+            List<InFlight> fs = new ArrayList<>(inFlight.values());
+            for (InFlight f : fs) {
+                if (f.stream() != null) {
+                    f.stream().stop(status, reason);
+                }
+            }
+        });
+    }
+
+    /** Idle put sessions (no request queued), for shutdown's wait. */
+    boolean sessionsIdle() {
+        for (ServerSession s : sessions.values()) {
+            if (!s.queue.idle()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

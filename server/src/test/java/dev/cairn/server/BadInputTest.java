@@ -242,8 +242,11 @@ class BadInputTest {
         try (WireDriver w = client()) {
             w.socket().setReceiveBufferSize(4096);
             // A READ the client does not consume stays in flight; the same id again is ambiguous.
-            w.send(Envelope.of(50, new Read(good.id(), "", 0)));
-            w.send(Envelope.of(50, new Read(good.id(), "", 0)));
+            // Both frames go out in one write, so the second arrives before the first can finish.
+            byte[] a = MessageCodec.encode(Envelope.of(50, new Read(good.id(), "", 0)));
+            byte[] both = java.util.Arrays.copyOf(a, a.length * 2);
+            System.arraycopy(a, 0, both, a.length, a.length);
+            w.sendRaw(both);
             List<Envelope> got = w.drainUntilClosed();
             Envelope last = got.get(got.size() - 1);
             assertThat(last.requestId()).isZero();

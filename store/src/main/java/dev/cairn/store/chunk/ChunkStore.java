@@ -58,6 +58,11 @@ public final class ChunkStore implements Closeable {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The pack being filled; guarded by writeLock. */
     private OpenPack current;
+    /**
+     * The next pack, created ahead on the sealer thread: creating a pack syncs its header and
+     * directory entry, and that must not stall the writers. Guarded by writeLock.
+     */
+    private Future<PackWriter> spare;
     /** Seals of rolled packs still running; guarded by writeLock. */
     private final List<Future<?>> sealing = new ArrayList<>();
     private final ExecutorService sealer = Executors.newSingleThreadExecutor(r -> {
@@ -226,7 +231,7 @@ public final class ChunkStore implements Closeable {
                 return false;
             }
             if (current == null) {
-                current = new OpenPack(packs.create());
+                current = new OpenPack(nextWriter());
             }
             ChunkLocation loc = current.writer.append(id, chunk);
             FaultPoints.reach("chunk.after-append");
@@ -344,6 +349,26 @@ public final class ChunkStore implements Closeable {
     }
 
     // guarded by writeLock
+    private PackWriter nextWriter() throws IOException {
+        PackWriter w = null;
+        if (spare != null) {
+            try {
+                w = spare.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException(Status.CANCELLED, "interrupted while opening a pack");
+            } catch (ExecutionException e) {
+                log.warn("creating a pack ahead failed ({}); creating one now", e.getCause().toString());
+            }
+        }
+        if (w == null) {
+            w = packs.create();
+        }
+        spare = sealer.submit(packs::create);
+        return w;
+    }
+
+    // guarded by writeLock
     private void roll() {
         OpenPack full = current;
         current = null;
@@ -387,8 +412,29 @@ public final class ChunkStore implements Closeable {
     public void close() throws IOException {
         try {
             sealCurrent();
+            dropSpare();
         } finally {
             sealer.shutdown();
+        }
+    }
+
+    /** Deletes the pack created ahead, which holds nothing. */
+    private void dropSpare() {
+        writeLock.lock();
+        try {
+            if (spare != null) {
+                PackWriter w = spare.get();
+                spare = null;
+                w.close();
+                packs.delete(w.id());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | IOException e) {
+            // an empty pack left behind is recovered at the next open and collected by GC
+            log.debug("could not drop the spare pack: {}", e.toString());
+        } finally {
+            writeLock.unlock();
         }
     }
 }

@@ -126,7 +126,7 @@ public final class GarbageCollector {
         Set<ByteBuffer> registeredSince = repo.watchStorage();
         try {
             Set<ByteBuffer> activeAtStart = repo.activeStorage();
-            Set<PackId> pending = repo.chunks().packsWithPendingChunks();
+            Set<PackId> pending = repo.chunks().packsInUse();
             Map<PackId, Long> candidates = new HashMap<>();
             for (PackInfo p : packsAtStart) {
                 if (p.sealed() && !pending.contains(p.id())) {

@@ -87,8 +87,11 @@ class GcTest {
             }
         }
         Set<String> packs = new HashSet<>();
+        var inUse = repo.chunks().packsInUse(); // e.g. the empty pack created ahead for the next writes
         for (PackInfo p : repo.packs().list()) {
-            packs.add(p.id().toHex());
+            if (!inUse.contains(p.id())) {
+                packs.add(p.id().toHex());
+            }
         }
         assertThat(packs).as("packs without a live chunk").isEqualTo(indexedPacks);
     }
@@ -122,7 +125,8 @@ class GcTest {
         assertThat(r.manifestsDeleted()).isEqualTo(3);
         assertThat(r.chunksLive()).isZero();
         assertThat(r.chunksFreed()).isPositive();
-        assertThat(repo.packs().list()).isEmpty();
+        var inUse = repo.chunks().packsInUse();
+        assertThat(repo.packs().list()).allSatisfy(p -> assertThat(inUse).contains(p.id()));
         assertThat(repo.manifests().allIds()).isEmpty();
         assertThat(repo.stats().chunks()).isZero();
         assertNoOrphans();

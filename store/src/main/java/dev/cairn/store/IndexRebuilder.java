@@ -51,7 +51,11 @@ final class IndexRebuilder {
         long recovered = 0;
         List<String> unreadable = new ArrayList<>();
         long epoch = repo.chunks().epoch();
+        java.util.Set<dev.cairn.store.pack.PackId> inUse = repo.chunks().packsInUse();
         for (PackInfo p : packs) {
+            if (inUse.contains(p.id())) {
+                continue; // a writer's pack (the one created ahead): holds nothing yet
+            }
             PackIndex idx;
             try {
                 if (!p.sealed()) {

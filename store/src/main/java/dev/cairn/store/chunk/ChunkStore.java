@@ -53,8 +53,12 @@ public final class ChunkStore implements Closeable {
     private final java.util.concurrent.locks.ReentrantReadWriteLock indexLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile java.util.Set<Long> gcProtected;
-    /** Packs handed to the sealer and not yet indexed; guarded by writeLock. */
-    private final java.util.Set<dev.cairn.store.pack.PackId> sealingPacks = new java.util.HashSet<>();
+    /**
+     * Packs handed to the sealer and not yet indexed. Concurrent, not guarded by writeLock: the
+     * sealer must never wait for writeLock, because a writer holding it may wait for the sealer
+     * (for the pack created ahead).
+     */
+    private final java.util.Set<dev.cairn.store.pack.PackId> sealingPacks = ConcurrentHashMap.newKeySet();
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The pack being filled; guarded by writeLock. */
     private OpenPack current;
@@ -170,18 +174,32 @@ public final class ChunkStore implements Closeable {
         return indexLock;
     }
 
-    /** Packs holding chunks not yet indexed: the open pack and packs being sealed. GC leaves them alone. */
-    public java.util.Set<dev.cairn.store.pack.PackId> packsWithPendingChunks() {
+    /**
+     * Packs a writer still owns: the open pack, the one created ahead, and packs being sealed
+     * (their chunks are not indexed yet). GC and index rebuilds leave them alone.
+     */
+    public java.util.Set<dev.cairn.store.pack.PackId> packsInUse() {
         java.util.Set<dev.cairn.store.pack.PackId> out = new java.util.HashSet<>();
         writeLock.lock();
         try {
             if (current != null) {
                 out.add(current.writer.id());
             }
-            out.addAll(sealingPacks);
+            if (spare != null && spare.isDone() && !spare.isCancelled()) {
+                try {
+                    out.add(spare.get().id());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException e) {
+                    // no spare after all
+                }
+            }
         } finally {
             writeLock.unlock();
         }
+        // A spare still being created is not listed: it is unsealed, and GC and rebuilds only
+        // touch sealed packs or skip unsealed ones they cannot recover.
+        out.addAll(sealingPacks);
         return out;
     }
 
@@ -380,12 +398,7 @@ public final class ChunkStore implements Closeable {
                 index(full.unindexed);
                 log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
             } finally {
-                writeLock.lock();
-                try {
-                    sealingPacks.remove(full.writer.id());
-                } finally {
-                    writeLock.unlock();
-                }
+                sealingPacks.remove(full.writer.id());
             }
             return null;
         }));

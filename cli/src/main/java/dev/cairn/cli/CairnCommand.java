@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * The top command: global options (inherited by every subcommand, so they may stand before or
  * after the subcommand's name) and the list of subcommands. Add new commands here.
  */
-@Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = CairnCli.Version.class,
+@Command(name = "cairn", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = CairnCli.Version.class,
         description = "Client and operator command line of the Cairn checkpoint store.",
         subcommands = {PutCommand.class, GetCommand.class, LsCommand.class, ShowCommand.class, StatsCommand.class,
                 VerifyCommand.class},

@@ -91,6 +91,8 @@ public final class CairnClient implements AutoCloseable {
     private final ExecutorService workers;
     private final ConnectionPool pool;
     private volatile boolean closed;
+    /** Test hook (package-private): chunks the put pipeline leaves out of their first UPLOAD. */
+    volatile java.util.function.Predicate<dev.cairn.protocol.chunk.ChunkId> dropFirstUpload;
 
     private CairnClient(ClientConfig cfg, EventLoopGroup group, ExecutorService workers, ConnectionPool pool) {
         this.cfg = cfg;
@@ -320,7 +322,7 @@ public final class CairnClient implements AutoCloseable {
      */
     public CheckpointWriter newCheckpoint(PutOptions opts) throws IOException {
         Session s = begin(opts, Message.BeginPut.MODE_ENTRIES);
-        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes());
+        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes(), dropFirstUpload);
         try {
             p.beginFile("");
         } catch (IOException | RuntimeException e) {
@@ -447,7 +449,7 @@ public final class CairnClient implements AutoCloseable {
 
     private PutResult runPut(PutOptions opts, PutBody body, PutPipeline.Resupplier resupplier) throws IOException {
         Session s = begin(opts, Message.BeginPut.MODE_ENTRIES);
-        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes());
+        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes(), dropFirstUpload);
         try {
             body.run(p);
             return result(p.commit(resupplier), p);

@@ -67,7 +67,7 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
     private boolean eof;
     private boolean closed;
 
-    private record Decoded(byte[] data, int length, List<ChunkRef> refs, long wireBytes) {
+    record Decoded(byte[] data, int length, List<ChunkRef> refs, long wireBytes) {
     }
 
     private record Frame(CompletableFuture<Decoded> decoded, long wireBytes) {

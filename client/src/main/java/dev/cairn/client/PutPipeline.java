@@ -90,11 +90,19 @@ final class PutPipeline {
     private final Set<ChunkId> recent = ConcurrentHashMap.newKeySet();
     /** The last ordered request's acknowledgement; the producer appends to it. */
     private CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    /** Test hook: chunks to leave out of their first UPLOAD (simulates a chunk that vanished). */
+    private final java.util.function.Predicate<ChunkId> dropFirstUpload;
     private ChunkBatcher batcher;
     private EntryState entry;
     private boolean finished;
 
     PutPipeline(Exchange ex, int session, Executor pool, int depth, int batchBytes) {
+        this(ex, session, pool, depth, batchBytes, null);
+    }
+
+    PutPipeline(Exchange ex, int session, Executor pool, int depth, int batchBytes,
+                java.util.function.Predicate<ChunkId> dropFirstUpload) {
+        this.dropFirstUpload = dropFirstUpload;
         this.ex = ex;
         this.session = session;
         this.pool = pool;
@@ -308,7 +316,7 @@ final class PutPipeline {
             ChunkId id = s.ids[i];
             // Another batch of this put may have sent it already (runs of zeros, repeated blocks):
             // its UPLOAD was written before this batch's REFS can be, so the refs will find it.
-            if (inBatch.add(id) && !recent.contains(id)) {
+            if (inBatch.add(id) && !recent.contains(id) && (dropFirstUpload == null || !dropFirstUpload.test(id))) {
                 send.add(i);
             }
         }

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -46,25 +47,32 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CairnDaemon d;
-        try {
-            d = CairnDaemon.start(resolveConfig());
-        } catch (ConfigException e) {
-            System.err.println("cairnd: " + e.getMessage());
-            return 2;
-        } catch (IOException | RuntimeException e) {
-            System.err.println("cairnd: cannot start: " + e.getMessage());
-            log.debug("start failed", e);
-            return 1;
-        }
-        // The JVM runs this hook on SIGTERM and SIGINT. It ends the process itself (halt) so that
+        // Registered before the start so that a SIGTERM arriving while stores open still gets a
+        // clean stop once the start completes. The hook ends the process itself (halt) so that
         // the exit status says whether the shutdown was clean rather than which signal arrived.
+        CompletableFuture<CairnDaemon> started = new CompletableFuture<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            CairnDaemon d = started.join();
+            if (d == null) {
+                return; // the start failed: keep the exit status main chose
+            }
             boolean clean = d.stop();
             System.out.flush();
             System.err.flush();
             Runtime.getRuntime().halt(clean ? 0 : 1);
         }, "cairnd-shutdown"));
+        try {
+            started.complete(CairnDaemon.start(resolveConfig()));
+        } catch (ConfigException e) {
+            started.complete(null);
+            System.err.println("cairnd: " + e.getMessage());
+            return 2;
+        } catch (IOException | RuntimeException e) {
+            started.complete(null);
+            System.err.println("cairnd: cannot start: " + e.getMessage());
+            log.debug("start failed", e);
+            return 1;
+        }
         try {
             new CountDownLatch(1).await();
         } catch (InterruptedException e) {

@@ -70,6 +70,11 @@ public final class WireDriver implements Closeable {
         this.out = socket.getOutputStream();
     }
 
+    /** Wraps a connected socket (e.g. a TLS socket after its handshake). */
+    public static WireDriver wrap(Socket s) throws IOException {
+        return new WireDriver(s);
+    }
+
     public static WireDriver connect(InetSocketAddress a) throws IOException {
         return connect(a, SocketFactory.getDefault());
     }

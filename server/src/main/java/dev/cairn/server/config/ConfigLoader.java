@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -68,12 +69,17 @@ public final class ConfigLoader {
 
     /** Parses YAML text into the raw file model. */
     public static ConfigFile parse(String name, String text) {
-        if (text.isBlank()) {
-            return new ConfigFile(null, null, null, null, null, null, null);
-        }
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null);
         try {
-            ConfigFile f = mapper().readValue(text, ConfigFile.class);
-            return f == null ? new ConfigFile(null, null, null, null, null, null, null) : f;
+            ObjectMapper m = mapper();
+            JsonNode tree = m.readTree(text);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return empty; // no content, or only comments
+            }
+            if (!tree.isObject()) {
+                throw new ConfigException(name + ": the top level must be a mapping of keys (listen:, data:, ...)");
+            }
+            return m.treeToValue(tree, ConfigFile.class);
         } catch (UnrecognizedPropertyException e) {
             String path = path(e);
             if (e.getPath().size() == 1 && LATER_SECTIONS.contains(e.getPropertyName())) {

@@ -127,7 +127,7 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
     public record ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
                                Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
         public ServerLimits {
-            if (maxInFlightBytes < Limits.defaults().maxFrame() / 4 || maxInFlightBytesTotal < maxInFlightBytes) {
+            if (maxInFlightBytes < (4 << 20) || maxInFlightBytesTotal < maxInFlightBytes) {
                 throw new ConfigException("limits: max_in_flight_bytes must be at least 4MiB and at most"
                         + " max_in_flight_bytes_total");
             }

@@ -138,6 +138,11 @@ final class Connection {
     void onMessage(Object msg) {
         try {
             if (msg instanceof DecodeFailure f) {
+                if (!f.fatal() && !Opcode.isRequest(f.opcode())) {
+                    // A response opcode from a client: not something this server handles, whatever its payload.
+                    f = new DecodeFailure(f.requestId(), f.opcode(), Status.UNKNOWN_OPCODE,
+                            Opcode.name(f.opcode()) + " is not a request", false);
+                }
                 ctx.metrics.error(f.status());
                 if (f.fatal() || tenant == null) {
                     fatal(f.requestId(), f.status(), f.message());

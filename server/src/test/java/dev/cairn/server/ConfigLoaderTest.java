@@ -1,0 +1,170 @@
+package dev.cairn.server;
+
+import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.server.config.ConfigException;
+import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.server.config.DaemonConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private DaemonConfig load(String yaml) throws Exception {
+        Path f = dir.resolve("cairn.yaml");
+        Files.writeString(f, yaml);
+        return ConfigLoader.load(f);
+    }
+
+    private void fails(String yaml, String... parts) {
+        var a = assertThatThrownBy(() -> load(yaml)).isInstanceOf(ConfigException.class);
+        for (String p : parts) {
+            a.hasMessageContaining(p);
+        }
+    }
+
+    @Test
+    void emptyFileMeansDefaults() throws Exception {
+        DaemonConfig c = load("");
+        assertThat(c.listen().toString()).isEqualTo("127.0.0.1:7433");
+        assertThat(c.data()).isEqualTo(Path.of("./cairn-data"));
+        assertThat(c.tokens()).isEmpty();
+        assertThat(c.metrics()).isNull();
+        assertThat(c.tls()).isNull();
+        assertThat(c).isEqualTo(load("# nothing but a comment\n"));
+    }
+
+    @Test
+    void everySection() throws Exception {
+        DaemonConfig c = load("""
+                listen: 0.0.0.0:7500
+                data: store
+                tokens:
+                  "0123456789abcdef0123": team-a
+                  "fedcba9876543210fedc": team-b
+                tls: {cert: certs/server.pem, key: certs/server-key.pem}
+                metrics: {listen: 127.0.0.1:9433}
+                limits:
+                  max_frame_bytes: 32MiB
+                  max_have_ids: 100
+                  max_upload_chunks: 10
+                  max_refs: 200
+                  max_sessions_per_tenant: 3
+                  max_in_flight: 8
+                  max_in_flight_bytes: 16MiB
+                  max_in_flight_bytes_total: 1GiB
+                  max_patch_bytes: 1MiB
+                  max_connections: 50
+                  idle_timeout: 2m
+                  handshake_timeout: 3s
+                  shutdown_grace: 1m
+                  worker_threads: 5
+                store:
+                  chunker: {min: 2KiB, avg: 8KiB, max: 32KiB}
+                  pack_target_bytes: 8MiB
+                  max_chain_depth: 4
+                  workers: 3
+                  read_ahead: 7
+                """);
+        assertThat(c.listen().toString()).isEqualTo("0.0.0.0:7500");
+        assertThat(c.data()).isEqualTo(dir.resolve("store"));
+        assertThat(c.tokens()).isEqualTo(Map.of("0123456789abcdef0123", "team-a", "fedcba9876543210fedc", "team-b"));
+        assertThat(c.tls().cert()).isEqualTo(dir.resolve("certs/server.pem"));
+        assertThat(c.metrics().port()).isEqualTo(9433);
+        var l = c.limits();
+        assertThat(l.wire().maxFrame()).isEqualTo(32 << 20);
+        assertThat(l.wire().maxHaveIds()).isEqualTo(100);
+        assertThat(l.wire().maxUploadChunks()).isEqualTo(10);
+        assertThat(l.wire().maxRefs()).isEqualTo(200);
+        assertThat(l.wire().maxSessions()).isEqualTo(3);
+        assertThat(l.wire().maxInFlight()).isEqualTo(8);
+        assertThat(l.wire().maxPatchBytes()).isEqualTo(1 << 20);
+        assertThat(l.wire().idleTimeoutSeconds()).isEqualTo(120);
+        assertThat(l.maxInFlightBytes()).isEqualTo(16 << 20);
+        assertThat(l.maxInFlightBytesTotal()).isEqualTo(1L << 30);
+        assertThat(l.maxConnections()).isEqualTo(50);
+        assertThat(l.handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(l.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(l.workerThreads()).isEqualTo(5);
+        assertThat(c.store().chunker()).isEqualTo(new ChunkerParams(2048, 8192, 32768));
+        assertThat(c.store().packTargetBytes()).isEqualTo(8 << 20);
+        assertThat(c.store().maxChainDepth()).isEqualTo(4);
+        assertThat(c.store().workers()).isEqualTo(3);
+        assertThat(c.store().readAhead()).isEqualTo(7);
+    }
+
+    @Test
+    void unknownKeysAreErrorsNamingTheKey() {
+        fails("listn: 1.2.3.4:5\n", "unknown key 'listn'", "listen");
+        fails("limits:\n  max_fram_bytes: 1\n", "unknown key 'limits.max_fram_bytes'", "max_frame_bytes");
+        fails("store:\n  chunker: {min: 1, avg: 2, max: 3, typo: 4}\n", "store.chunker.typo");
+        fails("policies:\n  - series: '*'\n", "section 'policies' is not supported");
+        fails("gc: {}\n", "section 'gc'");
+        fails("s3: {bucket: x}\n", "section 's3'");
+    }
+
+    @Test
+    void badValuesAreErrorsNamingTheKey() {
+        fails("listen: nowhere\n", "listen", "HOST:PORT");
+        fails("listen: 1.2.3.4:99999\n", "listen", "99999");
+        fails("limits:\n  max_patch_bytes: lots\n", "limits.max_patch_bytes", "not a size");
+        fails("limits:\n  idle_timeout: soon\n", "limits.idle_timeout", "not a duration");
+        fails("limits:\n  max_refs: many\n", "limits.max_refs");
+        fails("limits:\n  max_frame_bytes: 1MiB\n", "limits:", "maxFrame");
+        fails("store:\n  chunker: {min: 1KiB, avg: 3KiB, max: 8KiB}\n", "store:", "power of two");
+        fails("store:\n  chunker: {min: 1KiB}\n", "store.chunker");
+        fails("tls: {cert: a.pem}\n", "tls", "key");
+        fails("metrics: {}\n", "metrics", "listen");
+        fails("listen: a:1\nlisten: b:2\n", "listen");
+        fails("- just\n- a list\n", "cairn.yaml");
+    }
+
+    @Test
+    void tokensMustBeLongAndTenantsDirectorySafe() {
+        fails("tokens:\n  short: team\n", "shorter than 16", "team");
+        fails("tokens:\n  \"0123456789abcdef0123\": ../etc\n", "tenant name '../etc'");
+        fails("tokens:\n  \"0123456789abcdef0123\": Team\n", "tenant name 'Team'");
+        // The token itself never appears in an error.
+        assertThatThrownBy(() -> load("tokens:\n  secret-short: t\n")).hasMessageNotContaining("secret-short");
+    }
+
+    @Test
+    void commandLineOverridesTheFile() throws Exception {
+        Path f = dir.resolve("c.yaml");
+        Files.writeString(f, "listen: 127.0.0.1:1111\ndata: from-file\n");
+        DaemonCommand cmd = new DaemonCommand();
+        new picocli.CommandLine(cmd).parseArgs("--config", f.toString(), "--listen", "127.0.0.1:2222");
+        DaemonConfig c = cmd.resolveConfig();
+        assertThat(c.listen().port()).isEqualTo(2222);
+        assertThat(c.data()).isEqualTo(dir.resolve("from-file"));
+        new picocli.CommandLine(cmd = new DaemonCommand()).parseArgs();
+        assertThat(cmd.resolveConfig()).isEqualTo(DaemonConfig.defaults());
+    }
+
+    @Test
+    void theReadmeExampleLoadsAndShowsTheDefaults() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int from = readme.indexOf("```yaml\nlisten:");
+        assertThat(from).isPositive();
+        String yaml = readme.substring(from + 8, readme.indexOf("```", from + 8));
+        DaemonConfig c = load(yaml);
+        DaemonConfig.ServerLimits def = DaemonConfig.ServerLimits.defaults();
+        assertThat(c.limits().wire()).isEqualTo(def.wire());
+        assertThat(c.limits().maxInFlightBytes()).isEqualTo(def.maxInFlightBytes());
+        assertThat(c.limits().maxInFlightBytesTotal()).isEqualTo(def.maxInFlightBytesTotal());
+        assertThat(c.limits().maxConnections()).isEqualTo(def.maxConnections());
+        assertThat(c.limits().handshakeTimeout()).isEqualTo(def.handshakeTimeout());
+        assertThat(c.limits().shutdownGrace()).isEqualTo(def.shutdownGrace());
+        assertThat(c.store().chunker()).isEqualTo(ChunkerParams.DEFAULT);
+        assertThat(c.tokens()).containsValues("training", "default");
+    }
+}

@@ -1,0 +1,85 @@
+package dev.cairn.store;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.chunk.TestData;
+import dev.cairn.protocol.manifest.ChunkRef;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.cairn.store.StoreFixture.get;
+import static dev.cairn.store.StoreFixture.opts;
+import static dev.cairn.store.StoreFixture.put;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The store calls the daemon makes for a remote writer: checked refs, raw lengths, session patches. */
+class RemoteWriterApiTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void rawLengthsOfPendingIndexedAndMissingChunks() throws IOException {
+        try (Repository repo = StoreFixture.open(dir)) {
+            byte[] a = TestData.random(1, 1000);
+            byte[] b = TestData.random(2, 700);
+            ChunkId ia = ChunkId.of(a, 0, a.length);
+            ChunkId ib = ChunkId.of(b, 0, b.length);
+            repo.chunks().store(ia, ChunkCodec.shared().encode(a, 0, a.length));
+            repo.chunks().flush(); // a is indexed now
+            repo.chunks().store(ib, ChunkCodec.shared().encode(b, 0, b.length)); // b is pending
+            ChunkId none = ChunkId.of(new byte[1], 0, 1);
+            assertThat(repo.chunks().rawLengths(List.of(ia, none, ib))).containsExactly(1000, -1, 700);
+        }
+    }
+
+    @Test
+    void addCheckedRefusesMissingChunksAndWrongLengthsAppendingNothing() throws IOException {
+        try (Repository repo = StoreFixture.open(dir)) {
+            byte[] a = TestData.random(3, 1000);
+            ChunkId ia = ChunkId.of(a, 0, a.length);
+            repo.chunks().store(ia, ChunkCodec.shared().encode(a, 0, a.length));
+            ChunkId none = ChunkId.of(new byte[1], 0, 1);
+            try (PutSession s = repo.begin(opts("r/a", 0))) {
+                EntryBuilder e = s.entry("");
+                assertThatThrownBy(() -> e.addChecked(List.of(new ChunkRef(ia, 1000), new ChunkRef(none, 1))))
+                        .isInstanceOf(MissingChunksException.class)
+                        .satisfies(x -> assertThat(((MissingChunksException) x).missing()).containsExactly(none));
+                assertThatThrownBy(() -> e.addChecked(List.of(new ChunkRef(ia, 999))))
+                        .isInstanceOf(CairnException.class)
+                        .satisfies(x -> assertThat(((CairnException) x).status()).isEqualTo(Status.BAD_REQUEST));
+                assertThat(e.bytes()).isZero();
+                e.addChecked(List.of(new ChunkRef(ia, 1000)));
+                e.finish();
+                PutResult r = s.commit();
+                assertThat(get(repo, r.id())).isEqualTo(a);
+            }
+        }
+    }
+
+    @Test
+    void sessionPatchesGiveWhatPutDeltaGives() throws IOException {
+        byte[] base = TestData.random(4, 200_000);
+        try (Repository repo = StoreFixture.open(dir)) {
+            PutResult parent = put(repo, opts("r/p", 0), base);
+            List<Patch> patches = List.of(new Patch("", 10, new byte[] {1, 2, 3}), new Patch("", 150_000, new byte[500]));
+            PutResult viaRepo = repo.putDelta(opts("r/p", 1).withParent(parent.id()), patches);
+            PutResult viaSession;
+            try (PutSession s = repo.begin(opts("r/p", 1).withParent(parent.id()))) {
+                s.applyPatches(patches);
+                viaSession = s.commit();
+            }
+            assertThat(viaSession.id()).isEqualTo(viaRepo.id());
+            assertThat(viaSession.existed()).isTrue();
+            try (PutSession s = repo.begin(opts("r/q", 0))) {
+                assertThatThrownBy(() -> s.applyPatches(patches)).isInstanceOf(CairnException.class);
+            }
+        }
+    }
+}

@@ -329,12 +329,23 @@ public final class CairnClient implements AutoCloseable {
             p.abort();
             throw explain(e, s.conn);
         }
-        return new CheckpointWriter(p, pl -> {
-            try {
-                return result(pl.commit(null), pl);
-            } catch (IOException | RuntimeException e) {
-                pl.abort();
-                throw explain(e, s.conn);
+        return new CheckpointWriter(p, new PutFinisher() {
+            @Override
+            public PutResult finish(PutPipeline pl) throws IOException {
+                try {
+                    return result(pl.commit(null), pl);
+                } catch (IOException | RuntimeException e) {
+                    pl.abort();
+                    throw explain(e);
+                }
+            }
+
+            @Override
+            public IOException explain(Throwable t) {
+                if (t instanceof PutPipeline.UncheckedPipelineFailure u) {
+                    t = u.cause;
+                }
+                return CairnClient.explain(t, s.conn);
             }
         });
     }
@@ -434,6 +445,9 @@ public final class CairnClient implements AutoCloseable {
 
     interface PutFinisher {
         PutResult finish(PutPipeline p) throws IOException;
+
+        /** Turns a failure of the put into the exception the caller sees. */
+        IOException explain(Throwable t);
     }
 
     private record Session(ClientConnection conn, int session) {

@@ -40,7 +40,7 @@ public final class CheckpointWriter extends OutputStream {
         } catch (IOException | RuntimeException e) {
             done = true;
             pipeline.abort();
-            throw e;
+            throw finisher.explain(e);
         }
     }
 

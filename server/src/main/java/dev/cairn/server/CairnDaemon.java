@@ -75,7 +75,7 @@ public final class CairnDaemon implements Closeable {
             if (config.metrics() != null) {
                 ms = MetricsHttpServer.start(new InetSocketAddress(config.metrics().host(), config.metrics().port()),
                         metrics, tenants.all());
-                log.info("metrics on http://{}/metrics", ms.address());
+                log.info("metrics on http://{}/metrics", NetServer.text(ms.address()));
             }
         } catch (IOException | RuntimeException e) {
             if (net != null) {
@@ -84,7 +84,8 @@ public final class CairnDaemon implements Closeable {
             tenants.close();
             throw e;
         }
-        log.info("{} serving {} on {}", version(), config.data().toAbsolutePath(), net.address());
+        log.info("{} serving {} on {}", version(), config.data().toAbsolutePath().normalize(),
+                NetServer.text(net.address()));
         return new CairnDaemon(config, tenants, metrics, net, ms);
     }
 

@@ -82,4 +82,48 @@ class RemoteWriterApiTest {
             }
         }
     }
+
+    @Test
+    void storedChunksAreNeverReportedMissingWhileTheirPackIsIndexed() throws Exception {
+        // Packs roll every 4 MiB and are indexed (about 1000 entries at once) by the sealer thread
+        // while a reader asks about every chunk already stored, in large batches: each must be
+        // found, pending or indexed, at every moment.
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions().withPackTargetBytes(4 << 20))) {
+            java.util.concurrent.CopyOnWriteArrayList<ChunkId> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong wrongs = new java.util.concurrent.atomic.AtomicLong();
+            Thread reader = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        int n = stored.size();
+                        if (n == 0) {
+                            continue;
+                        }
+                        List<ChunkId> ids = List.copyOf(stored.subList(0, n));
+                        for (boolean b : repo.chunks().contains(ids)) {
+                            if (!b) {
+                                wrongs.incrementAndGet();
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            reader.start();
+            java.util.Random r = new java.util.Random(5);
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            byte[] b = new byte[4096];
+            while (System.nanoTime() < deadline && stored.size() < 30_000) {
+                r.nextBytes(b);
+                ChunkId id = ChunkId.of(b, 0, b.length);
+                repo.chunks().store(id, new dev.cairn.protocol.chunk.EncodedChunk(ChunkCodec.RAW, b.length, b.clone(), 0,
+                        b.length));
+                stored.add(id);
+            }
+            stop.set(true);
+            reader.join();
+            assertThat(wrongs.get()).as("stored chunks reported missing").isZero();
+        }
+    }
 }

@@ -50,7 +50,8 @@ class CodecPipelineTest {
             EmbeddedChannel ch = channel(Wire.MIN_MAX_FRAME);
             ch.writeInbound(Unpooled.wrappedBuffer(frame, 0, split));
             if (split < frame.length) {
-                assertThat((Object) ch.readInbound()).as("nothing before the frame is complete").isNull();
+                Object early = ch.readInbound();
+                assertThat(early).as("nothing before the frame is complete").isNull();
             }
             ch.writeInbound(Unpooled.wrappedBuffer(frame, split, frame.length - split));
             assertThat(drain(ch)).as("split at " + split).containsExactly(Envelope.of(7, new Ping(0x0102030405060708L)));

@@ -143,18 +143,21 @@ final class Connection {
                     f = new DecodeFailure(f.requestId(), f.opcode(), Status.UNKNOWN_OPCODE,
                             Opcode.name(f.opcode()) + " is not a request", false);
                 }
-                ctx.metrics.error(f.status());
                 if (f.fatal() || tenant == null) {
                     fatal(f.requestId(), f.status(), f.message());
                 } else {
-                    send(Envelope.of(f.requestId(), new ErrorReply(f.status(), f.message())));
+                    reject(f.requestId(), f.status(), f.message());
                 }
                 return;
             }
             Envelope e = (Envelope) msg;
             int id = e.requestId();
             if (!(e.message() instanceof Message.Request req)) {
-                reject(id, Status.UNKNOWN_OPCODE, Opcode.name(e.opcode()) + " is not a request");
+                if (tenant == null) {
+                    fatal(id, Status.UNKNOWN_OPCODE, Opcode.name(e.opcode()) + " is not a request");
+                } else {
+                    reject(id, Status.UNKNOWN_OPCODE, Opcode.name(e.opcode()) + " is not a request");
+                }
                 return;
             }
             if (id == Wire.CONNECTION_ID) {

@@ -112,7 +112,8 @@ public final class NetServer {
             } catch (Exception e) {
                 throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
             }
-            log.info("listening on {} ({}{}, {} worker threads)", ch.localAddress(), epoll ? "epoll" : "nio",
+            log.info("listening on {} ({}{}, {} worker threads)", text((InetSocketAddress) ch.localAddress()),
+                    epoll ? "epoll" : "nio",
                     ssl != null ? ", TLS" : "", threads);
             return new NetServer(ctx, boss, workers, ch);
         } catch (IOException | RuntimeException e) {
@@ -121,6 +122,12 @@ public final class NetServer {
             pool.shutdownNow();
             throw e;
         }
+    }
+
+    /** "127.0.0.1:7433" (no leading slash, IPv6 in brackets). */
+    public static String text(InetSocketAddress a) {
+        String h = a.getHostString();
+        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 
     public InetSocketAddress address() {

@@ -185,7 +185,7 @@ final class Operations {
         List<Message.Problem> problems = new ArrayList<>();
         int bytes = 0;
         for (VerifyReport.Problem p : r.problems()) {
-            Message.Problem w = new Message.Problem(p.kind(), p.subject(), p.message());
+            Message.Problem w = new Message.Problem(cut(p.kind()), cut(p.subject()), cut(p.message()));
             bytes += MessageCodec.sizeOf(w);
             if (bytes > MAX_REPORT_BYTES) {
                 break;
@@ -202,10 +202,15 @@ final class Operations {
             if (dbytes > MAX_REPORT_BYTES / 2) {
                 break;
             }
-            damaged.add(new Message.Damaged(e.getKey(), e.getValue()));
+            damaged.add(new Message.Damaged(e.getKey(), e.getValue().stream().map(Operations::cut).toList()));
         }
         return new Message.VerifyOk(r.manifests(), r.chunks(), r.bytesRead(), r.packs(), r.readData(),
                 r.problems().size(), problems, damaged);
+    }
+
+    /** Report strings are u16-length on the wire; findings are short, but never trust that. */
+    private static String cut(String s) {
+        return s.length() <= 1000 ? s : s.substring(0, 997) + "...";
     }
 
     // ================================================================ put path

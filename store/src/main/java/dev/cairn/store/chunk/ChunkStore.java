@@ -109,14 +109,10 @@ public final class ChunkStore implements Closeable {
 
     /** For each id, whether the store has the chunk (pending or indexed). One RocksDB multi-get. */
     public boolean[] contains(List<ChunkId> ids) throws CairnException {
-        boolean[] have = new boolean[ids.size()];
-        List<byte[]> keys = new ArrayList<>(ids.size());
-        for (ChunkId id : ids) {
-            keys.add(Keys.chunk(id));
-        }
-        List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+        int[] lengths = rawLengths(ids);
+        boolean[] have = new boolean[lengths.length];
         for (int i = 0; i < have.length; i++) {
-            have[i] = values.get(i) != null || pending.containsKey(ids.get(i));
+            have[i] = lengths[i] >= 0;
         }
         return have;
     }
@@ -127,18 +123,21 @@ public final class ChunkStore implements Closeable {
      */
     public int[] rawLengths(List<ChunkId> ids) throws CairnException {
         int[] lengths = new int[ids.size()];
+        // The pending map first, the index second: index() writes the index before it drops a
+        // chunk from the pending map, so a chunk absent from the map when we look is either new
+        // (legitimately absent) or already in the index when the multi-get reads it. The other
+        // order misses chunks whose pack was indexed between the two lookups.
         List<byte[]> keys = new ArrayList<>(ids.size());
-        for (ChunkId id : ids) {
-            keys.add(Keys.chunk(id));
+        for (int i = 0; i < lengths.length; i++) {
+            ChunkLocation p = pending.get(ids.get(i));
+            lengths[i] = p == null ? -1 : p.rawLength();
+            keys.add(Keys.chunk(ids.get(i)));
         }
         List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
         for (int i = 0; i < lengths.length; i++) {
             byte[] v = values.get(i);
-            if (v != null) {
+            if (lengths[i] < 0 && v != null) {
                 lengths[i] = ChunkIndexCodec.decode(v).location().rawLength();
-            } else {
-                ChunkLocation p = pending.get(ids.get(i));
-                lengths[i] = p == null ? -1 : p.rawLength();
             }
         }
         return lengths;

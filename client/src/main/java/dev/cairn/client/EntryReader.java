@@ -63,11 +63,27 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
     private volatile long received;
     private int resumes;
     private Decoded current;
+    /** Slice of {@link #current} being read, and the position within it. */
+    private int seg;
     private int pos;
     private boolean eof;
     private boolean closed;
 
-    record Decoded(byte[] data, int length, List<ChunkRef> refs, long wireBytes) {
+    /**
+     * A verified frame as byte slices: raw chunks point into the frame's payload (no copy), LZ4
+     * chunks into their decoded arrays.
+     */
+    record Decoded(byte[][] arrays, int[] offsets, int[] lengths, List<ChunkRef> refs, long rawBytes) {
+        /** All bytes in one array (tests). */
+        byte[] toArray() {
+            byte[] out = new byte[(int) rawBytes];
+            int pos = 0;
+            for (int i = 0; i < arrays.length; i++) {
+                System.arraycopy(arrays[i], offsets[i], out, pos, lengths[i]);
+                pos += lengths[i];
+            }
+            return out;
+        }
     }
 
     private record Frame(CompletableFuture<Decoded> decoded, long wireBytes) {
@@ -134,40 +150,54 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
         queue.add(new Failed(e));
     }
 
-    /** Decodes and verifies one frame's chunks into one array. Worker pool. */
+    /** Decodes and verifies one frame's chunks. Worker pool. */
     static Decoded decode(Message.ReadData d) {
+        int n = d.chunks().size();
+        byte[][] arrays = new byte[n][];
+        int[] offsets = new int[n];
+        int[] lengths = new int[n];
+        List<ChunkRef> refs = new ArrayList<>(n);
         long total = 0;
-        long wire = 0;
-        for (Message.WireChunk c : d.chunks()) {
-            total += c.payload().rawLength();
-            wire += c.payload().length();
-        }
-        if (total > Integer.MAX_VALUE - 16) {
-            throw new java.util.concurrent.CompletionException(CairnClientException.local(Status.CORRUPT,
-                    "READ frame claims " + total + " raw bytes", null));
-        }
-        byte[] out = new byte[(int) total];
-        List<ChunkRef> refs = new ArrayList<>(d.chunks().size());
-        int off = 0;
         ChunkCodec codec = ChunkCodec.shared();
-        for (Message.WireChunk c : d.chunks()) {
+        for (int i = 0; i < n; i++) {
+            Message.WireChunk c = d.chunks().get(i);
             EncodedChunk e = c.payload();
+            byte[] a;
+            int off;
+            int len = e.rawLength();
             try {
-                codec.decodeInto(e, out, off);
+                if (e.codec() == ChunkCodec.RAW) {
+                    if (e.length() != len) {
+                        throw new CorruptChunkException(e.codec(), len, "stored length " + e.length());
+                    }
+                    java.util.Objects.checkFromIndexSize(e.offset(), e.length(), e.data().length);
+                    a = e.data();
+                    off = e.offset();
+                } else {
+                    if (len < 0 || len > dev.cairn.protocol.chunk.ChunkerParams.LIMIT) {
+                        throw new CorruptChunkException(e.codec(), len, "impossible raw length");
+                    }
+                    a = new byte[len];
+                    off = 0;
+                    codec.decodeInto(e, a, 0);
+                }
             } catch (CorruptChunkException | IllegalArgumentException | IndexOutOfBoundsException x) {
                 throw new java.util.concurrent.CompletionException(CairnClientException.local(Status.CORRUPT,
                         "chunk " + c.id().shortHex() + " from the daemon does not decode: " + x.getMessage(), x));
             }
-            ChunkId actual = ChunkId.of(out, off, e.rawLength());
+            ChunkId actual = ChunkId.of(a, off, len);
             if (!actual.equals(c.id())) {
                 throw new java.util.concurrent.CompletionException(CairnClientException.local(Status.CORRUPT,
                         "chunk " + c.id().shortHex() + " from the daemon hashes to " + actual.shortHex()
                                 + ": its bytes are damaged", null));
             }
-            refs.add(new ChunkRef(c.id(), e.rawLength()));
-            off += e.rawLength();
+            arrays[i] = a;
+            offsets[i] = off;
+            lengths[i] = len;
+            refs.add(new ChunkRef(c.id(), len));
+            total += len;
         }
-        return new Decoded(out, off, refs, wire);
+        return new Decoded(arrays, offsets, lengths, refs, total);
     }
 
     // ============================================================ caller side
@@ -188,7 +218,16 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
         if (len == 0) {
             return 0;
         }
-        while (current == null || pos == current.length()) {
+        while (true) {
+            if (current != null) {
+                while (seg < current.arrays().length && pos == current.lengths()[seg]) {
+                    seg++;
+                    pos = 0;
+                }
+                if (seg < current.arrays().length) {
+                    break;
+                }
+            }
             if (eof) {
                 return -1;
             }
@@ -197,15 +236,15 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
                 return -1;
             }
         }
-        int n = Math.min(len, current.length() - pos);
-        System.arraycopy(current.data(), pos, b, off, n);
+        int n = Math.min(len, current.lengths()[seg] - pos);
+        System.arraycopy(current.arrays()[seg], current.offsets()[seg] + pos, b, off, n);
         pos += n;
         return n;
     }
 
     @Override
     public int available() {
-        return current == null ? 0 : current.length() - pos;
+        return current == null || seg >= current.arrays().length ? 0 : current.lengths()[seg] - pos;
     }
 
     /** Takes the next frame; false at the verified end. */
@@ -247,6 +286,7 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
                 }
             }
             current = d;
+            seg = 0;
             pos = 0;
             return true;
         }

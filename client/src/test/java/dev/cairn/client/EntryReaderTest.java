@@ -42,7 +42,7 @@ class EntryReaderTest {
         byte[] all = new byte[12000];
         System.arraycopy(a, 0, all, 0, 5000);
         System.arraycopy(b, 0, all, 5000, 7000);
-        assertThat(java.util.Arrays.copyOf(d.data(), d.length())).isEqualTo(all);
+        assertThat(d.toArray()).isEqualTo(all);
         assertThat(d.refs()).hasSize(2);
     }
 

@@ -157,6 +157,25 @@ class CliTest {
         assertThat(p.parseTime("2026-11-01").toString()).isEqualTo("2026-11-01T00:00:00Z");
     }
 
+    @Test
+    void progressBarAppearsAfterASecondOnlyWhenEnabled() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream ps = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+        Output on = new Output(System.out, ps, System.in, Map.of(), true);
+        try (Progress p = Progress.start(on, "put", 4L << 20)) {
+            p.add(1L << 20);
+            Thread.sleep(1400);
+        }
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("put [", "25%", "1.0 MiB / 4.0 MiB");
+        err.reset();
+        Output off = new Output(System.out, ps, System.in, Map.of("CAIRN_PROGRESS", "0"), true);
+        try (Progress p = Progress.start(off, "put", 100)) {
+            p.add(10);
+            Thread.sleep(1200);
+        }
+        assertThat(err.size()).isZero();
+    }
+
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();

@@ -124,6 +124,24 @@ class ClientE2eTest {
     }
 
     @Test
+    void deltaPutSendsOnlyThePatches() throws Exception {
+        byte[] base = TestDaemon.data(5, 2_000_000);
+        PutResult parent = client.put(opts("e2e/delta", 0), new ByteArrayInputStream(base));
+        byte[] patch = "PATCHED-BYTES".getBytes();
+        byte[] tail = TestDaemon.data(6, 10_000);
+        PutResult child = client.putDelta(opts("e2e/delta", 1), parent.id(),
+                List.of(new Patch("", 1_000_000, patch), new Patch("", base.length, tail)));
+        byte[] expected = java.util.Arrays.copyOf(base, base.length + tail.length);
+        System.arraycopy(patch, 0, expected, 1_000_000, patch.length);
+        System.arraycopy(tail, 0, expected, base.length, tail.length);
+        assertThat(child.logicalBytes()).isEqualTo(expected.length);
+        assertThat(child.uploadedBytes()).isEqualTo(patch.length + tail.length);
+        assertThat(readAll(client.open(child.id()))).isEqualTo(expected);
+        assertThatThrownBy(() -> client.putDelta(opts("e2e/delta", 2), ManifestId.parse("cd".repeat(32)), List.of()))
+                .isInstanceOfSatisfying(CairnClientException.class, e -> assertThat(e.status()).isEqualTo(Status.NOT_FOUND));
+    }
+
+    @Test
     void unknownIdIsNotFound() {
         ManifestId none = ManifestId.parse("ab".repeat(32));
         assertThatThrownBy(() -> client.open(none)).isInstanceOfSatisfying(CairnClientException.class,

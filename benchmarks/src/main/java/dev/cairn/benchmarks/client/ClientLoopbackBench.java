@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (verified streaming read), and N concurrent clients doing the same; plus the embedded store's
  * put of the same data as the reference. Every measurement checks its result (ids, byte-exact
  * reads, newBytes == 0 for unchanged puts), so a fast wrong answer fails instead of scoring.
- * Reports the median of the repetitions.
+ * Reports the median of the repetitions, after one unmeasured warm-up cycle.
  *
  * <p>Run: {@code java -cp ... dev.cairn.benchmarks.client.ClientLoopbackBench [MiB] [reps] [clients] [dir]}
  */
@@ -66,6 +66,11 @@ public final class ClientLoopbackBench {
                 .withListen(DaemonConfig.HostPort.parse("bench", "127.0.0.1:0"));
         try (CairnDaemon daemon = CairnDaemon.start(cfg);
              CairnClient client = CairnClient.builder().address("127.0.0.1:" + daemon.address().getPort()).build()) {
+            // Warm-up (not measured): one cycle on 64 MiB, so the medians compare compiled code.
+            byte[] w = random(-1, 64 << 20);
+            PutResult wp = client.put(opts("bench/warmup", 0), new ByteArrayInputStream(w));
+            client.put(opts("bench/warmup", 1).withAutoDelta(false), new ByteArrayInputStream(w));
+            readAndCheck(client, wp.id(), w);
             double[] putNew = new double[reps];
             double[] putSame = new double[reps];
             double[] get = new double[reps];

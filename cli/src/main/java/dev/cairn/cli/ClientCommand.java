@@ -1,0 +1,70 @@
+package dev.cairn.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnClientException;
+import dev.cairn.protocol.manifest.ManifestId;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+/**
+ * Base of every command that talks to the daemon: builds the client from the global options
+ * (flags, then CAIRN_SERVER / CAIRN_TOKEN, then defaults), runs {@link #run}, closes the client.
+ * Failures propagate to {@link CairnCli}, which prints them and maps them to exit codes.
+ */
+abstract class ClientCommand implements Callable<Integer> {
+    static final String DEFAULT_SERVER = "127.0.0.1:7433";
+
+    @Spec
+    CommandSpec spec;
+
+    /** The command's work; returns the exit code (normally {@link ExitCodes#OK}). */
+    abstract int run(CairnClient client, Output out) throws Exception;
+
+    CairnCommand root() {
+        return (CairnCommand) spec.root().userObject();
+    }
+
+    Output output() {
+        return CairnCli.output(spec.commandLine());
+    }
+
+    boolean json() {
+        return root().json;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Output out = output();
+        try (CairnClient client = buildClient(out)) {
+            return run(client, out);
+        }
+    }
+
+    private CairnClient buildClient(Output out) throws CairnClientException {
+        CairnCommand g = root();
+        String server = g.server != null ? g.server : orDefault(out.env("CAIRN_SERVER"), DEFAULT_SERVER);
+        String token = g.token != null ? g.token : orDefault(out.env("CAIRN_TOKEN"), "");
+        CairnClient.Builder b = CairnClient.builder().clientName("cairn-cli/0.1.0").token(token);
+        try {
+            b.address(server);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--server: " + e.getMessage());
+        }
+        if (g.tls || g.tlsTrust != null) {
+            b.tls(true).tlsTrust(g.tlsTrust);
+        }
+        return b.build();
+    }
+
+    private static String orDefault(String v, String d) {
+        return v == null || v.isBlank() ? d : v;
+    }
+
+    /** A full id or a unique prefix, resolved by the daemon. */
+    static ManifestId resolve(CairnClient client, String idOrPrefix) throws IOException {
+        return client.resolve(idOrPrefix.trim().toLowerCase(java.util.Locale.ROOT));
+    }
+}

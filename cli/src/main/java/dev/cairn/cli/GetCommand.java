@@ -1,0 +1,71 @@
+package dev.cairn.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CheckpointInfo;
+import dev.cairn.protocol.manifest.ManifestId;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+@Command(name = "get", description = {"Restore a checkpoint: a file, or a directory for a directory checkpoint.",
+        "The target must not exist; a failed restore leaves nothing behind. '-o -' writes a single-stream"
+                + " checkpoint to standard output."},
+        sortOptions = false)
+final class GetCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "checkpoint id or unique prefix (at least 6 hex characters)")
+    String id;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "PATH|-", description = "where to restore it")
+    String output;
+
+    @Override
+    int run(CairnClient client, Output out) throws Exception {
+        ManifestId m = resolve(client, id);
+        CheckpointInfo info = client.show(m);
+        long total = info.summary().logicalBytes();
+        if (output.equals("-")) {
+            if (json()) {
+                throw new ParameterException(spec.commandLine(), "--json cannot be combined with -o - (the data goes to stdout)");
+            }
+            if (!info.isStream()) {
+                throw new ParameterException(spec.commandLine(), "checkpoint " + m.shortHex() + " is a directory of "
+                        + info.entries().size() + " entries; restore it with -o DIR");
+            }
+            try (Progress p = Progress.start(out, "get", total); InputStream in = client.open(m)) {
+                OutputStream o = out.out();
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    o.write(buf, 0, n);
+                    p.add(n);
+                }
+                o.flush();
+            }
+            return ExitCodes.OK;
+        }
+        Path target = Path.of(output);
+        try (Progress p = Progress.start(out, "get", total)) {
+            client.restore(m, target, p::add);
+        }
+        if (json()) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("id", m.toHex());
+            j.put("path", target.toAbsolutePath().toString());
+            j.put("kind", info.isStream() ? "file" : "directory");
+            j.put("logicalBytes", total);
+            j.put("entries", info.entries().size());
+            out.json(j);
+        } else {
+            out.line("restored " + m.shortHex() + " (" + Sizes.human(total) + (info.isStream() ? "" : ", "
+                    + info.entries().size() + " entries") + ") to " + target);
+        }
+        return ExitCodes.OK;
+    }
+}

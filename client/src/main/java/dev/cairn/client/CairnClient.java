@@ -1,0 +1,766 @@
+package dev.cairn.client;
+
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.manifest.CheckpointMeta;
+import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.wire.Message;
+import dev.cairn.protocol.wire.Message.CheckpointSummary;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
+import java.util.stream.Stream;
+
+/**
+ * The Java client of a Cairn daemon ({@code cairnd}). Build one with {@link #builder()}, share it,
+ * close it when done:
+ *
+ * <pre>{@code
+ * try (CairnClient cairn = CairnClient.builder().address("127.0.0.1:7433").build()) {
+ *     PutResult r = cairn.putFile(PutOptions.of(CheckpointMeta.of("resnet50/run-7", Instant.now())), file);
+ *     cairn.restore(r.id(), Path.of("restored.bin"));
+ * }
+ * }</pre>
+ *
+ * <h2>What crosses the wire</h2>
+ * Puts are chunked and hashed on the client with the store's own chunker parameters (from the
+ * handshake); the client asks the daemon which chunks it lacks and uploads only those, LZ4
+ * compressed where that pays. Putting data the store already holds costs only the chunk hashes.
+ * Chunking and hashing of the next batch overlap the upload of the previous ones; memory per put
+ * is a few batches whatever the checkpoint's size. Reads verify every chunk (decode and SHA-256
+ * against its id) and the whole entry (chunk-list digest) before the bytes count as read.
+ *
+ * <h2>Thread-safety and ordering</h2>
+ * A {@code CairnClient} is thread-safe: any number of threads may call it at once. Requests are
+ * multiplexed over a pool of connections ({@link Builder#poolSize}); there is no ordering
+ * between calls of different threads, while calls of one thread take effect in program order
+ * (each returns after the daemon answered). A put is committed atomically: after
+ * {@code put*} returns, the checkpoint is durable and visible to every client; if it throws,
+ * nothing of it is visible. The streams and writers it returns ({@link #open},
+ * {@link #newCheckpoint}) are for one thread each.
+ *
+ * <h2>Failures</h2>
+ * Every failure is a {@link CairnClientException} with a stable {@link Status}. A request that
+ * gets no frame of its answer within {@link Builder#requestTimeout} fails with
+ * {@link Status#TIMEOUT}. When a pooled connection breaks, requests that are safe to repeat
+ * (show, list, stats, verify, resolve, and reads, which resume at the next chunk) are retried on
+ * a new connection; a put session belongs to its connection, so a put whose connection breaks
+ * fails with {@link Status#IO_ERROR} and nothing of it is stored. A commit refused with
+ * {@link Status#MISSING_CHUNKS} (garbage collection freed a chunk mid-put) is repaired by
+ * re-uploading: from the held batch at REFS time, by re-reading the files of {@link #putFile}
+ * and {@link #putDirectory} at COMMIT time; a one-shot {@link InputStream} cannot be re-read, and
+ * such a put fails with a message saying so.
+ */
+public final class CairnClient implements AutoCloseable {
+    private final ClientConfig cfg;
+    private final EventLoopGroup group;
+    private final ExecutorService workers;
+    private final ConnectionPool pool;
+    private volatile boolean closed;
+    /** Test hook (package-private): chunks the put pipeline leaves out of their first UPLOAD. */
+    volatile java.util.function.Predicate<dev.cairn.protocol.chunk.ChunkId> dropFirstUpload;
+
+    private CairnClient(ClientConfig cfg, EventLoopGroup group, ExecutorService workers, ConnectionPool pool) {
+        this.cfg = cfg;
+        this.group = group;
+        this.workers = workers;
+        this.pool = pool;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Settings of a client; every one has a default. Not thread-safe. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 7433;
+        private String token = "";
+        private boolean tls;
+        private Path tlsTrust;
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration requestTimeout = Duration.ofSeconds(120);
+        private int poolSize = 4;
+        private int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private int pipelineDepth = 4;
+        private int batchBytes = 4 << 20;
+        private int readAheadBytes = 8 << 20;
+        private String clientName = "cairn-java/0.1.0";
+
+        private Builder() {
+        }
+
+        /** The daemon's address as "HOST:PORT" ("[::1]:7433" for IPv6). Default 127.0.0.1:7433. */
+        public Builder address(String hostPort) {
+            String t = hostPort.trim();
+            int colon = t.lastIndexOf(':');
+            if (colon <= 0 || colon == t.length() - 1) {
+                throw new IllegalArgumentException("'" + hostPort + "' is not HOST:PORT (e.g. 127.0.0.1:7433)");
+            }
+            String h = t.substring(0, colon);
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+            int p;
+            try {
+                p = Integer.parseInt(t.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + hostPort + "' has no numeric port");
+            }
+            return address(h, p);
+        }
+
+        public Builder address(String host, int port) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " is outside 1..65535");
+            }
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        /** The tenant's token; "" or null for a daemon without tokens. Never logged. */
+        public Builder token(String token) {
+            this.token = token == null ? "" : token;
+            return this;
+        }
+
+        /** Speak TLS; the server is verified against the system trust store unless {@link #tlsTrust} names a file. */
+        public Builder tls(boolean on) {
+            this.tls = on;
+            return this;
+        }
+
+        /** Trust the certificates in this PEM file (instead of the system store); turns TLS on. */
+        public Builder tlsTrust(Path pemFile) {
+            this.tlsTrust = pemFile;
+            this.tls = pemFile != null || tls;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive(d, "connectTimeout");
+            return this;
+        }
+
+        /** How long a request may wait for the next frame of its answer. Default 120 s. */
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = positive(d, "requestTimeout");
+            return this;
+        }
+
+        /** Connections to the daemon, opened on demand and shared by all threads. Default 4. */
+        public Builder poolSize(int n) {
+            this.poolSize = atLeast(n, 1, "poolSize");
+            return this;
+        }
+
+        /** Threads for hashing, compression and read verification. Default: the number of cores, at least 2. */
+        public Builder workerThreads(int n) {
+            this.workerThreads = atLeast(n, 1, "workerThreads");
+            return this;
+        }
+
+        /** Batches of chunks one put may have between chunking and acknowledgement. Default 4. */
+        public Builder pipelineDepth(int n) {
+            this.pipelineDepth = atLeast(n, 1, "pipelineDepth");
+            return this;
+        }
+
+        /** Bytes per batch of chunks (raised to twice the store's largest chunk). Default 4 MiB. */
+        public Builder batchBytes(int n) {
+            this.batchBytes = atLeast(n, 64 << 10, "batchBytes");
+            return this;
+        }
+
+        /** Bytes a read stream buffers ahead of its reader before it stops reading the socket. Default 8 MiB. */
+        public Builder readAheadBytes(int n) {
+            this.readAheadBytes = atLeast(n, 1 << 20, "readAheadBytes");
+            return this;
+        }
+
+        /** Free text the daemon logs, e.g. "my-trainer/1.2". */
+        public Builder clientName(String name) {
+            this.clientName = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * Creates the client. No connection is made yet: the first request connects (and fails
+         * with a clear message if the daemon cannot be reached).
+         *
+         * @throws CairnClientException if the TLS trust file cannot be used
+         */
+        public CairnClient build() throws CairnClientException {
+            ClientConfig cfg = new ClientConfig(host, port, token, tls, tlsTrust, connectTimeout, requestTimeout, poolSize,
+                    workerThreads, pipelineDepth, batchBytes, readAheadBytes, clientName);
+            SslContext ssl = null;
+            if (tls) {
+                try {
+                    SslContextBuilder b = SslContextBuilder.forClient().protocols("TLSv1.3", "TLSv1.2");
+                    if (tlsTrust != null) {
+                        b.trustManager(tlsTrust.toFile());
+                    }
+                    ssl = b.build();
+                } catch (IOException | RuntimeException e) {
+                    throw CairnClientException.local(Status.BAD_REQUEST, "cannot use TLS trust file " + tlsTrust
+                            + " (PEM certificates expected): " + e.getMessage(), e);
+                }
+            }
+            boolean epoll = Epoll.isAvailable();
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(Math.min(poolSize, 2),
+                    daemonThreads("cairn-client-io"), epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+            Class<? extends Channel> type = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+            ExecutorService workers = new ThreadPoolExecutor(workerThreads, workerThreads, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), daemonThreads("cairn-client-worker"));
+            return new CairnClient(cfg, group, workers, new ConnectionPool(group, type, ssl, cfg));
+        }
+
+        private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+            AtomicInteger n = new AtomicInteger();
+            return r -> {
+                Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            };
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive");
+            }
+            return d;
+        }
+
+        private static int atLeast(int v, int min, String what) {
+            if (v < min) {
+                throw new IllegalArgumentException(what + " must be at least " + min + ", got " + v);
+            }
+            return v;
+        }
+    }
+
+    // ================================================================ put
+
+    /** Puts a single-stream checkpoint read from {@code in} to its end (not closed). */
+    public PutResult put(PutOptions opts, InputStream in) throws IOException {
+        return runPut(opts, p -> {
+            p.beginFile("");
+            p.readFrom(in);
+            p.endFile();
+        }, null);
+    }
+
+    public PutResult put(CheckpointMeta meta, InputStream in) throws IOException {
+        return put(PutOptions.of(meta), in);
+    }
+
+    /**
+     * Puts the file {@code file} as a single-stream checkpoint. Unlike {@link #put(PutOptions,
+     * InputStream)}, a commit refused for chunks freed meanwhile is repaired by reading the file
+     * again.
+     */
+    public PutResult putFile(PutOptions opts, Path file) throws IOException {
+        return putFile(opts, file, null);
+    }
+
+    /** As {@link #putFile(PutOptions, Path)}, reporting bytes read to {@code progress}. */
+    public PutResult putFile(PutOptions opts, Path file, LongConsumer progress) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw CairnClientException.local(Status.BAD_REQUEST, file + " is not a regular file", null);
+        }
+        return runPut(opts, p -> {
+            p.beginFile("");
+            try (InputStream in = counting(Files.newInputStream(file), progress)) {
+                p.readFrom(in);
+            }
+            p.endFile();
+        }, feed -> {
+            try (InputStream in = Files.newInputStream(file)) {
+                feed.entry(in);
+            }
+        });
+    }
+
+    /**
+     * A writer the caller fills with the bytes of a single-stream checkpoint; {@link
+     * CheckpointWriter#commit()} stores it, closing without commit aborts.
+     */
+    public CheckpointWriter newCheckpoint(PutOptions opts) throws IOException {
+        Session s = begin(opts, Message.BeginPut.MODE_ENTRIES);
+        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes(), dropFirstUpload);
+        try {
+            p.beginFile("");
+        } catch (IOException | RuntimeException e) {
+            p.abort();
+            throw explain(e, s.conn);
+        }
+        return new CheckpointWriter(p, new PutFinisher() {
+            @Override
+            public PutResult finish(PutPipeline pl) throws IOException {
+                try {
+                    return result(pl.commit(null), pl);
+                } catch (IOException | RuntimeException e) {
+                    pl.abort();
+                    throw explain(e);
+                }
+            }
+
+            @Override
+            public IOException explain(Throwable t) {
+                if (t instanceof PutPipeline.UncheckedPipelineFailure u) {
+                    t = u.cause;
+                }
+                return CairnClient.explain(t, s.conn);
+            }
+        });
+    }
+
+    public CheckpointWriter newCheckpoint(CheckpointMeta meta) throws IOException {
+        return newCheckpoint(PutOptions.of(meta));
+    }
+
+    /**
+     * Puts a directory checkpoint: every regular file below {@code root} becomes an entry named by
+     * its relative path ('/'-separated), every empty directory a directory entry, in ascending
+     * UTF-8 byte order of the names. Symbolic links and special files are refused (a checkpoint
+     * that silently lost them would not restore what was there). Same semantics as the store's
+     * {@code Repository.putDirectory}.
+     */
+    public PutResult putDirectory(PutOptions opts, Path root) throws IOException {
+        return putDirectory(opts, root, null);
+    }
+
+    public PutResult putDirectory(CheckpointMeta meta, Path root) throws IOException {
+        return putDirectory(PutOptions.of(meta), root, null);
+    }
+
+    /** As {@link #putDirectory(PutOptions, Path)}, reporting bytes read to {@code progress}. */
+    public PutResult putDirectory(PutOptions opts, Path root, LongConsumer progress) throws IOException {
+        List<DirectoryScanner.Item> items = DirectoryScanner.scan(root);
+        return runPut(opts, p -> {
+            for (DirectoryScanner.Item it : items) {
+                if (it.directory()) {
+                    p.directory(it.name());
+                    continue;
+                }
+                p.beginFile(it.name());
+                try (InputStream in = counting(Files.newInputStream(it.path(), LinkOption.NOFOLLOW_LINKS), progress)) {
+                    p.readFrom(in);
+                }
+                p.endFile();
+            }
+        }, feed -> {
+            for (DirectoryScanner.Item it : items) {
+                if (!it.directory()) {
+                    try (InputStream in = Files.newInputStream(it.path(), LinkOption.NOFOLLOW_LINKS)) {
+                        feed.entry(in);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Puts a checkpoint that is {@code parent} with {@code patches} applied: only the patch bytes
+     * cross the wire, and the daemon reads just the parent chunks they touch. {@code opts.parent()}
+     * is ignored in favour of {@code parent}.
+     */
+    public PutResult putDelta(PutOptions opts, ManifestId parent, List<Patch> patches) throws IOException {
+        Objects.requireNonNull(parent, "parent");
+        PutOptions o = opts.withParent(parent);
+        Session s = begin(o, Message.BeginPut.MODE_PATCHES);
+        long sent = 0;
+        try {
+            List<CompletableFuture<Message.Response>> acks = new ArrayList<>();
+            int piece = Math.min(4 << 20, s.conn.limits().maxFrame() - 8192);
+            for (Patch p : patches) {
+                byte[] d = p.data();
+                int off = 0;
+                do {
+                    int n = Math.min(piece, d.length - off);
+                    byte[] part = off == 0 && n == d.length ? d : Arrays.copyOfRange(d, off, off + n);
+                    acks.add(s.conn.call(new Message.PatchData(s.session, p.entry(), p.offset() + off, part)));
+                    sent += n;
+                    off += n;
+                } while (off < d.length);
+            }
+            for (CompletableFuture<Message.Response> a : acks) {
+                await(a);
+            }
+            Message.CommitOk ok = (Message.CommitOk) await(s.conn.call(new Message.Commit(s.session)));
+            return new PutResult(ok.id(), ok.kind(), ok.logicalBytes(), ok.newBytes(), ok.storedBytes(), ok.chunks(),
+                    ok.newChunks(), ok.parent(), ok.existed(), 0, sent);
+        } catch (IOException | RuntimeException e) {
+            try {
+                s.conn.call(new Message.Abort(s.session)).get(5, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // A failed delta COMMIT already ended the session; the connection's end does too.
+            }
+            throw explain(e, s.conn);
+        }
+    }
+
+    public PutResult putDelta(CheckpointMeta meta, ManifestId parent, List<Patch> patches) throws IOException {
+        return putDelta(PutOptions.of(meta), parent, patches);
+    }
+
+    interface PutBody {
+        void run(PutPipeline p) throws IOException;
+    }
+
+    interface PutFinisher {
+        PutResult finish(PutPipeline p) throws IOException;
+
+        /** Turns a failure of the put into the exception the caller sees. */
+        IOException explain(Throwable t);
+    }
+
+    private record Session(ClientConnection conn, int session) {
+    }
+
+    private Session begin(PutOptions o, int mode) throws IOException {
+        checkOpen();
+        ClientConnection c = pool.acquire();
+        Message.BeginPutOk ok = (Message.BeginPutOk) await(c.call(new Message.BeginPut(mode, o.meta(),
+                List.copyOf(o.tags()), o.parent(), o.autoDelta())));
+        return new Session(c, ok.session());
+    }
+
+    private PutResult runPut(PutOptions opts, PutBody body, PutPipeline.Resupplier resupplier) throws IOException {
+        Session s = begin(opts, Message.BeginPut.MODE_ENTRIES);
+        PutPipeline p = new PutPipeline(s.conn, s.session, workers, cfg.pipelineDepth(), cfg.batchBytes(), dropFirstUpload);
+        try {
+            body.run(p);
+            return result(p.commit(resupplier), p);
+        } catch (IOException | RuntimeException | Error e) {
+            p.abort();
+            if (e instanceof PutPipeline.UncheckedPipelineFailure u) {
+                throw explain(u.cause, s.conn);
+            }
+            if (e instanceof Error err) {
+                throw err;
+            }
+            throw explain(e, s.conn);
+        }
+    }
+
+    private static PutResult result(Message.CommitOk ok, PutPipeline p) {
+        return new PutResult(ok.id(), ok.kind(), ok.logicalBytes(), ok.newBytes(), ok.storedBytes(), ok.chunks(),
+                ok.newChunks(), ok.parent(), ok.existed(), p.uploadedChunks(), p.uploadedBytes());
+    }
+
+    /** A put's connection broke: say plainly that nothing was stored. */
+    private static IOException explain(Throwable e, ClientConnection c) {
+        if (e instanceof CairnClientException x && x.connectionLost()) {
+            return new CairnClientException(x.status(), "put failed: its connection to " + c.describe()
+                    + " broke (" + x.getMessage() + "); a put session lives on one connection, so nothing of this"
+                    + " checkpoint was stored: put it again", x.serverMessage(), List.of(), true, x);
+        }
+        if (e instanceof IOException io) {
+            return io;
+        }
+        if (e instanceof IllegalArgumentException) {
+            return CairnClientException.local(Status.BAD_REQUEST, e.getMessage(), e);
+        }
+        return CairnClientException.local(Status.INTERNAL, "put failed: " + e, e);
+    }
+
+    private static InputStream counting(InputStream in, LongConsumer progress) {
+        if (progress == null) {
+            return in;
+        }
+        return new FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    progress.accept(n);
+                }
+                return n;
+            }
+        };
+    }
+
+    // ================================================================ get
+
+    /**
+     * Opens a single-stream checkpoint for reading. The stream verifies every chunk and the whole
+     * entry (see the class comment); it is for one thread and must be closed.
+     *
+     * @throws CairnClientException {@link Status#NOT_FOUND} for an unknown id,
+     *                              {@link Status#BAD_REQUEST} for a directory checkpoint (use
+     *                              {@link #open(ManifestId, String)} or {@link #restore})
+     */
+    public InputStream open(ManifestId id) throws IOException {
+        CheckpointInfo info = show(id);
+        if (!info.isStream()) {
+            throw CairnClientException.local(Status.BAD_REQUEST, "checkpoint " + id.shortHex() + " is a directory of "
+                    + info.entries().size() + " entries; open one entry or restore it to a path", null);
+        }
+        return reader(id, info.entries().get(0));
+    }
+
+    /** Opens one file entry of a checkpoint (entry "" of a single-stream one). */
+    public InputStream open(ManifestId id, String entry) throws IOException {
+        CheckpointInfo info = show(id);
+        for (EntryHeader h : info.entries()) {
+            if (h.name().equals(entry) && h.kind() == EntryKind.FILE) {
+                return reader(id, h);
+            }
+        }
+        throw CairnClientException.local(Status.NOT_FOUND, "checkpoint " + id.shortHex() + " has no file '" + entry
+                + "'", null);
+    }
+
+    private EntryReader reader(ManifestId id, EntryHeader h) throws CairnClientException {
+        checkOpen();
+        return new EntryReader(pool::acquire, workers, id, h, cfg.readAheadBytes(), cfg.requestTimeout().toMillis());
+    }
+
+    /**
+     * Restores a checkpoint to {@code target}: a file for a single-stream checkpoint, a directory
+     * otherwise. Data goes to a temporary sibling first and is renamed into place when complete
+     * and verified, so a failed restore leaves no partial result. {@code target} must not exist.
+     */
+    public void restore(ManifestId id, Path target) throws IOException {
+        restore(id, target, null);
+    }
+
+    /** As {@link #restore(ManifestId, Path)}, reporting bytes written to {@code progress}. */
+    public void restore(ManifestId id, Path target, LongConsumer progress) throws IOException {
+        CheckpointInfo info = show(id);
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "restore target exists; choose a new path");
+        }
+        Path parentDir = target.toAbsolutePath().getParent();
+        Files.createDirectories(parentDir);
+        Path tmp = parentDir.resolve("." + target.getFileName() + ".cairn-tmp-" + Long.toHexString(System.nanoTime()));
+        try {
+            if (info.isStream()) {
+                writeEntry(id, info.entries().get(0), tmp, progress);
+            } else {
+                Files.createDirectory(tmp);
+                for (EntryHeader e : info.entries()) {
+                    EntryHeader.validateName(e.name());
+                    Path p = tmp.resolve(e.name()).normalize();
+                    if (!p.startsWith(tmp) || p.equals(tmp)) {
+                        throw CairnClientException.local(Status.CORRUPT, "entry name escapes the target: " + e.name(), null);
+                    }
+                    if (e.kind() == EntryKind.DIRECTORY) {
+                        Files.createDirectories(p);
+                    } else {
+                        Files.createDirectories(p.getParent());
+                        writeEntry(id, e, p, progress);
+                    }
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+    }
+
+    private void writeEntry(ManifestId id, EntryHeader h, Path file, LongConsumer progress) throws IOException {
+        try (InputStream in = reader(id, h);
+             OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                if (progress != null) {
+                    progress.accept(n);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(p)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // best effort: a leftover temp file is named .*.cairn-tmp-*
+        }
+    }
+
+    // ================================================================ metadata
+
+    /** A checkpoint's summary and entries (also for checkpoints in the trash). */
+    public CheckpointInfo show(ManifestId id) throws IOException {
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.Show(id))));
+        List<EntryHeader> entries = new ArrayList<>();
+        for (Message.Response part : r.parts()) {
+            entries.addAll(((Message.EntryPage) part).entries());
+        }
+        return new CheckpointInfo(((Message.ShowOk) r.last()).checkpoint(), entries);
+    }
+
+    /** Live checkpoints of {@code series} (null: of every series), by series name, oldest first within one. */
+    public List<CheckpointSummary> list(String series) throws IOException {
+        if (series != null) {
+            try {
+                CheckpointMeta.validateSeries(series);
+            } catch (IllegalArgumentException e) {
+                throw CairnClientException.local(Status.BAD_REQUEST, e.getMessage(), e);
+            }
+        }
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.ListCheckpoints(series))));
+        List<CheckpointSummary> out = new ArrayList<>();
+        for (Message.Response part : r.parts()) {
+            out.addAll(((Message.ListPage) part).checkpoints());
+        }
+        return out;
+    }
+
+    public StoreStats stats() throws IOException {
+        Message.StatsOk s = (Message.StatsOk) idempotent(c -> await(c.call(new Message.Stats())));
+        return new StoreStats(s.checkpoints(), s.trashed(), s.series(), s.logicalBytes(), s.chunks(), s.chunkBytes(),
+                s.storedBytes(), s.packs(), s.metadataBytes());
+    }
+
+    /** Checks the store; with {@code readData}, the daemon re-reads and re-hashes every chunk (slow). */
+    public VerifyReport verify(boolean readData) throws IOException {
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.Verify(readData))));
+        Message.VerifyOk v = (Message.VerifyOk) r.last();
+        List<VerifyReport.Problem> problems = new ArrayList<>();
+        for (Message.Problem p : v.problems()) {
+            problems.add(new VerifyReport.Problem(p.kind(), p.subject(), p.message()));
+        }
+        List<VerifyReport.Damaged> damaged = new ArrayList<>();
+        for (Message.Damaged d : v.damaged()) {
+            damaged.add(new VerifyReport.Damaged(d.id(), d.reasons()));
+        }
+        return new VerifyReport(v.manifests(), v.chunks(), v.bytesRead(), v.packs(), v.readData(), v.problemCount(),
+                problems, damaged);
+    }
+
+    /**
+     * Resolves a full id or a unique hex prefix (at least 6 characters) to the checkpoint's id.
+     *
+     * @throws CairnClientException {@link Status#NOT_FOUND}, or {@link Status#BAD_REQUEST} for a
+     *                              prefix that is too short, not hex, or ambiguous
+     */
+    public ManifestId resolve(String idOrPrefix) throws IOException {
+        Message.ResolveOk r = (Message.ResolveOk) idempotent(c -> await(c.call(new Message.Resolve(idOrPrefix))));
+        return r.id();
+    }
+
+    /** What the daemon announced in the handshake (connects if needed). */
+    public ServerInfo serverInfo() throws IOException {
+        checkOpen();
+        Message.HelloOk h = pool.acquire().hello();
+        return new ServerInfo(h.version(), h.serverVersion(), h.tenant(), h.chunker(), h.limits());
+    }
+
+    // ================================================================ plumbing
+
+    interface ConnectionCall<T> {
+        T apply(ClientConnection c) throws IOException;
+    }
+
+    /** Runs a request that is safe to repeat, once more on a new connection if the first broke. */
+    private <T> T idempotent(ConnectionCall<T> op) throws IOException {
+        checkOpen();
+        for (int attempt = 0; ; attempt++) {
+            ClientConnection c = pool.acquire();
+            try {
+                return op.apply(c);
+            } catch (CairnClientException e) {
+                if (!e.connectionLost() || attempt >= 2 || closed) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    static Message.Response await(CompletableFuture<? extends Message.Response> f) throws IOException {
+        return (Message.Response) awaitAny(f);
+    }
+
+    private static Reply awaitReply(CompletableFuture<Reply> f) throws IOException {
+        return (Reply) awaitAny(f);
+    }
+
+    private static Object awaitAny(CompletableFuture<?> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CairnClientException.local(Status.CANCELLED, "interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = PutPipeline.unwrap(e);
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw CairnClientException.local(Status.INTERNAL, String.valueOf(c), c);
+        }
+    }
+
+    private void checkOpen() throws CairnClientException {
+        if (closed) {
+            throw CairnClientException.local(Status.CANCELLED, "the client is closed", null);
+        }
+    }
+
+    /** For tests and diagnostics: connections open now. */
+    int openConnections() {
+        return pool.open();
+    }
+
+    /**
+     * Closes every connection (aborting puts in progress, whose sessions end with their
+     * connection) and stops the client's threads. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        pool.close();
+        workers.shutdownNow();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

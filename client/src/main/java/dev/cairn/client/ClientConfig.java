@@ -1,0 +1,17 @@
+package dev.cairn.client;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The client's settings, fixed when it is built ({@link CairnClient.Builder} has the defaults and
+ * the meaning of each).
+ */
+record ClientConfig(String host, int port, String token, boolean tls, Path tlsTrust, Duration connectTimeout,
+                    Duration requestTimeout, int poolSize, int workerThreads, int pipelineDepth, int batchBytes,
+                    int readAheadBytes, String clientName) {
+
+    String address() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.cairn.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real {@code bin/cairn} script as a child process (bash, env.sh, the newest JDK), against an
+ * in-process daemon: put a file and stdin, get them back bit-exact, and an exit code. The script
+ * builds the CLI first if its jar is missing or stale (under {@code mvn verify} the reactor has
+ * just packaged it).
+ */
+class BinCairnProcessTest {
+    @TempDir
+    static Path dir;
+    static TestDaemon daemon;
+    static Path bin;
+
+    @BeforeAll
+    static void start() throws IOException {
+        daemon = TestDaemon.start(dir.resolve("data"));
+        bin = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/cairn");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(Path stdin, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(bin.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("CAIRN_SERVER", daemon.address());
+        pb.environment().remove("CAIRN_TOKEN");
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+                : ProcessBuilder.Redirect.from(stdin.toFile()));
+        Process p = pb.start();
+        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("bin/cairn did not finish within 600 s");
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void putAndGetThroughTheScript() throws Exception {
+        Path f = dir.resolve("weights.bin");
+        Files.write(f, TestDaemon.data(42, 3_000_000));
+        Result put = run(null, "put", "--series", "bin/file", "--step", "1", f.toString());
+        assertThat(put.code()).as(put.err()).isZero();
+        String id = put.out().trim();
+        assertThat(id).matches("[0-9a-f]{64}");
+        Path back = dir.resolve("weights.back");
+        Result get = run(null, "get", id.substring(0, 10), "-o", back.toString());
+        assertThat(get.code()).as(get.err()).isZero();
+        assertThat(Files.readAllBytes(back)).isEqualTo(Files.readAllBytes(f));
+
+        Result viaStdin = run(f, "put", "--series", "bin/stdin", "--json", "-");
+        assertThat(viaStdin.code()).as(viaStdin.err()).isZero();
+        assertThat(viaStdin.out()).contains("\"newBytes\" : 0");
+
+        Result missing = run(null, "show", "ab".repeat(32));
+        assertThat(missing.code()).isEqualTo(3);
+        assertThat(missing.err()).contains("NOT_FOUND");
+    }
+}

@@ -1,0 +1,85 @@
+package dev.cairn.e2e;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.server.CairnDaemon;
+import dev.cairn.server.config.DaemonConfig;
+import dev.cairn.store.RepositoryOptions;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A real {@code cairnd} for end-to-end tests, started in-process through its library entry point
+ * {@link CairnDaemon#start} on 127.0.0.1 with a free port (port 0) and a fresh data directory.
+ * The default chunker in tests is small, so little data makes many chunks and every batching
+ * limit of the client gets exercised.
+ */
+public final class TestDaemon implements AutoCloseable {
+    public static final ChunkerParams SMALL = new ChunkerParams(512, 2048, 8192);
+
+    private final CairnDaemon daemon;
+
+    private TestDaemon(CairnDaemon daemon) {
+        this.daemon = daemon;
+    }
+
+    public static TestDaemon start(Path data) throws IOException {
+        return start(config(data, SMALL));
+    }
+
+    public static TestDaemon start(DaemonConfig config) throws IOException {
+        return new TestDaemon(CairnDaemon.start(config));
+    }
+
+    public static DaemonConfig config(Path data, ChunkerParams chunker) {
+        return DaemonConfig.defaults().withData(data)
+                .withListen(DaemonConfig.HostPort.parse("test", "127.0.0.1:0"))
+                .withStore(RepositoryOptions.defaults().withChunker(chunker).withPackTargetBytes(8L << 20).withWorkers(2));
+    }
+
+    public static DaemonConfig withTokens(DaemonConfig c, Map<String, String> tokens) {
+        return c.withTokens(tokens);
+    }
+
+    public CairnDaemon daemon() {
+        return daemon;
+    }
+
+    /** "127.0.0.1:PORT". */
+    public String address() {
+        return "127.0.0.1:" + daemon.address().getPort();
+    }
+
+    public CairnClient.Builder clientBuilder() {
+        return CairnClient.builder().address(address());
+    }
+
+    public CairnClient client() throws IOException {
+        return clientBuilder().build();
+    }
+
+    @Override
+    public void close() {
+        daemon.stop();
+    }
+
+    /** Compressible but varied bytes, reproducible from {@code seed}. */
+    public static byte[] data(long seed, int n) {
+        Random r = new Random(seed);
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i += 64) {
+            int run = Math.min(64, n - i);
+            if (r.nextInt(3) == 0) {
+                java.util.Arrays.fill(b, i, i + run, (byte) r.nextInt(4));
+            } else {
+                for (int k = 0; k < run; k++) {
+                    b[i + k] = (byte) r.nextInt();
+                }
+            }
+        }
+        return b;
+    }
+}

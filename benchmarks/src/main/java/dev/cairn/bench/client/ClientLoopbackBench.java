@@ -1,4 +1,4 @@
-package dev.cairn.benchmarks.client;
+package dev.cairn.bench.client;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.PutOptions;
@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reads, newBytes == 0 for unchanged puts), so a fast wrong answer fails instead of scoring.
  * Reports the median of the repetitions, after one unmeasured warm-up cycle.
  *
- * <p>Run: {@code java -cp ... dev.cairn.benchmarks.client.ClientLoopbackBench [MiB] [reps] [clients] [dir]}
+ * <p>Run: {@code java -cp ... dev.cairn.bench.client.ClientLoopbackBench [MiB] [reps] [clients] [dir]}
  */
 public final class ClientLoopbackBench {
     private ClientLoopbackBench() {

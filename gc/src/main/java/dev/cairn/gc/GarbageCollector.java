@@ -77,8 +77,17 @@ public final class GarbageCollector {
 
     /** Per-pack counts from the sweep. */
     private static final class PackStats {
+        /** Record bytes (header + payload) of live chunks: what a rewrite copies. */
         long liveBytes;
         long liveChunks;
+
+        /**
+         * What live chunks occupy in a pack, footer entries included: a rewritten pack carries
+         * their footer entries too, so only the rest counts as dead.
+         */
+        long liveFootprint() {
+            return liveBytes + liveChunks * PackCodec.FOOTER_ENTRY_SIZE;
+        }
     }
 
     public GcReport run(boolean dryRun, GcCancel cancel) throws IOException {
@@ -157,7 +166,7 @@ public final class GarbageCollector {
                 if (st.liveChunks == 0) {
                     toDelete.add(p);
                     reclaimed += size;
-                } else if (1.0 - (double) st.liveBytes / size > options.repackThreshold()) {
+                } else if (1.0 - (double) st.liveFootprint() / size > options.repackThreshold()) {
                     toRewrite.add(p);
                     bytesCopied += st.liveBytes;
                     reclaimed += size - st.liveBytes;
@@ -484,11 +493,19 @@ public final class GarbageCollector {
         var lock = repo.chunks().indexLock().writeLock();
         lock.lock();
         try (MetaDb.Batch b = repo.db().batch()) {
-            for (Moved m : moved) {
-                byte[] key = Keys.chunk(m.id());
-                byte[] v = repo.db().get(Cf.CHUNKS, key);
-                if (v != null && ChunkIndexCodec.decode(v).location().equals(m.from())) {
-                    b.put(Cf.CHUNKS, key, ChunkIndexCodec.encode(m.to(), m.epoch()));
+            // Only GC rewrites existing index entries, and only one GC runs; the check is a guard.
+            for (int from = 0; from < moved.size(); from += DELETE_BATCH) {
+                List<Moved> part = moved.subList(from, Math.min(moved.size(), from + DELETE_BATCH));
+                List<byte[]> keys = new ArrayList<>(part.size());
+                for (Moved m : part) {
+                    keys.add(Keys.chunk(m.id()));
+                }
+                List<byte[]> values = repo.db().multiGet(Cf.CHUNKS, keys);
+                for (int k = 0; k < part.size(); k++) {
+                    byte[] v = values.get(k);
+                    if (v != null && ChunkIndexCodec.decode(v).location().equals(part.get(k).from())) {
+                        b.put(Cf.CHUNKS, keys.get(k), ChunkIndexCodec.encode(part.get(k).to(), part.get(k).epoch()));
+                    }
                 }
             }
             GcJournal.put(b, new GcJournal.Entry(gcId, epoch, group));

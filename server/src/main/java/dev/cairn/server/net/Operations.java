@@ -65,7 +65,6 @@ final class Operations {
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** VERIFY_OK lists findings up to this many encoded bytes (the count says how many there were). */
     private static final int MAX_REPORT_BYTES = 8 << 20;
-    static final long VERIFY_HEARTBEAT_MILLIS = 5000;
 
     private final ServerContext ctx;
     private final Connection conn;
@@ -92,6 +91,10 @@ final class Operations {
         }
         if (req instanceof ListCheckpoints l) {
             return Streams.list(conn, id, l);
+        }
+        ResponseStream maintenance = MaintenanceOps.stream(ctx, conn, id, req);
+        if (maintenance != null) {
+            return maintenance;
         }
         conn.execute(() -> {
             try {
@@ -131,6 +134,10 @@ final class Operations {
             verify(id, t, v);
             return null;
         }
+        Message m = MaintenanceOps.simple(ctx, t, req);
+        if (m != null) {
+            return m;
+        }
         throw new CairnException(Status.UNKNOWN_OPCODE, name(req) + " is not handled by this daemon");
     }
 
@@ -161,22 +168,15 @@ final class Operations {
         if (!t.tryStartVerify()) {
             throw new CairnException(Status.BUSY, "a verify of this store is already running; wait for it");
         }
-        long start = System.nanoTime();
-        AtomicBoolean done = new AtomicBoolean();
         // Heartbeats from the event loop, so a long verify does not look like an idle connection.
-        ScheduledFuture<?> heartbeat = conn.channel().eventLoop().scheduleAtFixedRate(() -> {
-            if (!done.get()) {
-                conn.writePart(id, new Message.VerifyProgress(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
-            }
-        }, VERIFY_HEARTBEAT_MILLIS, VERIFY_HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+        Heartbeat heartbeat = new Heartbeat(conn, id, ctx.limits.heartbeatInterval());
+        heartbeat.start();
         try {
             VerifyReport r = t.repo().verify(v.readData());
-            done.set(true);
-            heartbeat.cancel(false);
+            heartbeat.stop();
             conn.complete(id, verifyOk(r));
         } finally {
-            done.set(true);
-            heartbeat.cancel(false);
+            heartbeat.stop();
             t.verifyDone();
         }
     }

@@ -62,6 +62,11 @@ public final class GcScheduler {
         return s;
     }
 
+    /** True once {@link #stop} was called. */
+    public boolean stopping() {
+        return stopping;
+    }
+
     /** Rounds completed so far. */
     public long rounds() {
         return rounds.get();

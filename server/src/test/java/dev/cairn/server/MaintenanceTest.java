@@ -478,6 +478,35 @@ class MaintenanceTest {
         }
     }
 
+    @Test
+    void stoppingTheDaemonCancelsAClientsGc() throws Exception {
+        CairnDaemon d = start();
+        try (WireDriver w = WireDriver.open(d.address(), "")) {
+            deadChunks(w, 4100);
+            GcGate gate = new GcGate().arm();
+            int gcId = w.send(new Gc(false));
+            gate.awaitReached();
+            java.util.concurrent.CompletableFuture<Boolean> stop =
+                    java.util.concurrent.CompletableFuture.supplyAsync(d::stop);
+            // The listener closes right before running streams are stopped.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (true) {
+                try (java.net.Socket probe = new java.net.Socket(d.address().getAddress(), d.address().getPort())) {
+                    assertThat(System.nanoTime()).isLessThan(deadline);
+                    Thread.sleep(20);
+                } catch (java.io.IOException refused) {
+                    break;
+                }
+            }
+            Thread.sleep(200);
+            gate.release.countDown();
+            List<Envelope> frames = w.collect(gcId);
+            assertThat(status(frames.get(frames.size() - 1).message())).isEqualTo(Status.SHUTTING_DOWN);
+            assertThat(stop.get(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(d.metrics().maintenance.gcRuns("default", MaintenanceMetrics.Outcome.CANCELLED)).isEqualTo(1);
+    }
+
     // ============================================================ simulation
 
     @Test

@@ -269,6 +269,12 @@ final class Connection {
         if (r instanceof Message.Refs f) {
             return 36L * f.refs().size();
         }
+        if (r instanceof Message.Trim t && t.policy() != null) {
+            return 64L + t.policy().length();
+        }
+        if (r instanceof Message.PolicySimulate p && p.policy() != null) {
+            return 64L + p.policy().length();
+        }
         return 64;
     }
 

@@ -221,9 +221,9 @@ final class MaintenanceOps {
         }
 
         /**
-         * A trim is applied whole (in atomic batches) or not at all; stopping its report half way
-         * would leave the client not knowing which. CANCEL is ignored; the report is small next to
-         * the work.
+         * Once planned, a trim is applied to the end (in atomic batches); a CANCEL could only cut
+         * its report and leave the client not knowing what was done, so it is ignored. Closing the
+         * connection or a shutdown still stops the report (not the trim).
          */
         @Override
         void cancelByClient() {

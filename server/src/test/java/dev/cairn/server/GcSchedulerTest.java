@@ -89,13 +89,45 @@ class GcSchedulerTest {
     }
 
     @Test
+    void aRoundSkipsATenantWhoseStoreIsBeingCollectedAlready() throws Exception {
+        CairnDaemon d = CairnDaemon.start(load("gc: {schedule: {every: 100ms, initial_delay: 0s}}\n"));
+        try (WireDriver w = WireDriver.open(d.address(), "")) {
+            await("a first round", () -> d.scheduler().rounds() >= 1);
+            GcGate gate = new GcGate().arm("cairnd-worker"); // the client's GC, not a scheduled one
+            int gc;
+            while (true) {
+                gc = w.send(new dev.cairn.protocol.wire.Message.Gc(false));
+                if (gate.reached.await(3, java.util.concurrent.TimeUnit.SECONDS)) {
+                    break;
+                }
+                // A scheduled GC held the store at that moment: the client's got CONFLICT; again.
+                List<dev.cairn.protocol.wire.Envelope> f = w.collect(gc);
+                assertThat(((dev.cairn.protocol.wire.Message.ErrorReply) f.get(f.size() - 1).message()).status())
+                        .isEqualTo(dev.cairn.protocol.Status.CONFLICT);
+            }
+            long okBefore = d.metrics().maintenance.gcRuns("default", MaintenanceMetrics.Outcome.OK);
+            long from = d.scheduler().rounds();
+            await("two rounds while the client's GC runs", () -> d.scheduler().rounds() >= from + 2);
+            assertThat(d.metrics().maintenance.gcRuns("default", MaintenanceMetrics.Outcome.OK)).isEqualTo(okBefore);
+            gate.release.countDown();
+            List<dev.cairn.protocol.wire.Envelope> frames = w.collect(gc);
+            assertThat(frames.get(frames.size() - 1).message())
+                    .isInstanceOf(dev.cairn.protocol.wire.Message.GcOk.class);
+            await("a scheduled GC after it", () -> d.metrics().maintenance.gcRuns("default",
+                    MaintenanceMetrics.Outcome.OK) >= okBefore + 2);
+        } finally {
+            assertThat(d.stop()).isTrue();
+        }
+    }
+
+    @Test
     void stopCancelsARunningScheduledGcAndTheStoreStaysClean() throws Exception {
         CairnDaemon d = CairnDaemon.start(load("""
                 gc:
                   repack_threshold: 0.5
                   schedule: {every: 1h, initial_delay: 3s}
                 """));
-        GcGate gate = new GcGate().arm();
+        GcGate gate = new GcGate().arm("cairnd-gc-scheduler");
         try (WireDriver w = WireDriver.open(d.address(), "")) {
             MaintenanceTest.deadChunks(w, 4100);
         }

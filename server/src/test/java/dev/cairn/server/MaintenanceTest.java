@@ -408,8 +408,13 @@ class MaintenanceTest {
 
         /** Only the first GC to arrive waits; later ones pass. */
         GcGate arm() {
+            return arm("");
+        }
+
+        /** Only the first GC to arrive on a thread whose name starts with {@code threadPrefix} waits. */
+        GcGate arm(String threadPrefix) {
             FaultPoints.arm("gc.mid-mark", p -> {
-                if (arrivals.getAndIncrement() == 0) {
+                if (Thread.currentThread().getName().startsWith(threadPrefix) && arrivals.getAndIncrement() == 0) {
                     reached.countDown();
                     try {
                         release.await(20, TimeUnit.SECONDS);

@@ -4,7 +4,6 @@ import dev.cairn.gc.AuditLog;
 import dev.cairn.gc.FactsReader;
 import dev.cairn.gc.GcCancel;
 import dev.cairn.gc.GcReport;
-import dev.cairn.gc.Labeler;
 import dev.cairn.gc.TrashEntry;
 import dev.cairn.gc.TrimReport;
 import dev.cairn.gc.TrimRequest;

@@ -40,7 +40,6 @@ import dev.cairn.store.Repository;
 import dev.cairn.store.StoreStats;
 import dev.cairn.store.VerifyReport;
 import dev.cairn.store.chunk.ChunkStore;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +51,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What each request does to the tenant's store. Plain code run on the worker pool; it answers

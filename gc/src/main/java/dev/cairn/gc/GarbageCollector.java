@@ -68,11 +68,21 @@ public final class GarbageCollector {
     private final Repository repo;
     private final Clock clock;
     private final GcOptions options;
+    private final String logPrefix;
 
     public GarbageCollector(Repository repo, Clock clock, GcOptions options) {
+        this(repo, clock, options, "");
+    }
+
+    /**
+     * @param logContext names the store in the summary log line (e.g. "tenant team-a"), for a
+     *                   process that holds several stores; "" for none
+     */
+    public GarbageCollector(Repository repo, Clock clock, GcOptions options, String logContext) {
         this.repo = repo;
         this.clock = clock;
         this.options = options;
+        this.logPrefix = logContext.isEmpty() ? "" : logContext + ": ";
     }
 
     /** Per-pack counts from the sweep. */
@@ -183,9 +193,9 @@ public final class GarbageCollector {
             GcReport report = new GcReport(gcId, dryRun, epoch, expired.size(), rebased, counts.live, counts.freed, reclaimed,
                     toDelete.size(), toRewrite.size(), bytesCopied, mark.orphanStorage().size(), phases, total,
                     mark.live().memoryBytes());
-            log.info("{}{}: {} manifests deleted, {} rebased, {} chunks freed ({} live), {} bytes reclaimed, {} packs"
+            log.info("{}{}{}: {} manifests deleted, {} rebased, {} chunks freed ({} live), {} bytes reclaimed, {} packs"
                             + " deleted, {} rewritten ({} bytes copied), {} orphan segment streams, {} ms {}",
-                    gcId, dryRun ? " (dry run)" : "", expired.size(), rebased, counts.freed, counts.live, reclaimed,
+                    logPrefix, gcId, dryRun ? " (dry run)" : "", expired.size(), rebased, counts.freed, counts.live, reclaimed,
                     toDelete.size(), toRewrite.size(), bytesCopied, mark.orphanStorage().size(), total, phases);
             return report;
         } finally {

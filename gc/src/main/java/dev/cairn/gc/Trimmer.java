@@ -47,10 +47,20 @@ public final class Trimmer {
 
     private final Repository repo;
     private final Clock clock;
+    private final String logPrefix;
 
     public Trimmer(Repository repo, Clock clock) {
+        this(repo, clock, "");
+    }
+
+    /**
+     * @param logContext names the store in the log line of each applied trim (e.g. "tenant team-a"),
+     *                   for a process that holds several stores; "" for none
+     */
+    public Trimmer(Repository repo, Clock clock, String logContext) {
         this.repo = repo;
         this.clock = clock;
+        this.logPrefix = logContext.isEmpty() ? "" : logContext + ": ";
     }
 
     public TrimReport trim(TrimRequest req) throws CairnException {
@@ -174,8 +184,8 @@ public final class Trimmer {
             }
             repo.bumpMetadataGeneration();
         }
-        log.info("trim {} by {}: removed {} checkpoints ({} bytes freed after the grace period), {} rebased{}",
-                auditId, req.requestedBy(), removals.size(), report.freedBytes(), plan.rebases().size(),
+        log.info("{}trim {} by {}: removed {} checkpoints ({} bytes freed after the grace period), {} rebased{}",
+                logPrefix, auditId, req.requestedBy(), removals.size(), report.freedBytes(), plan.rebases().size(),
                 report.anyBlocked() ? ", max_remove brake held in some series" : "");
         return report;
     }

@@ -2,6 +2,8 @@ package dev.cairn.server;
 
 import dev.cairn.server.config.ConfigException;
 import dev.cairn.server.config.DaemonConfig;
+import dev.cairn.server.maint.GcScheduler;
+import dev.cairn.server.maint.Maintenance;
 import dev.cairn.server.metrics.Metrics;
 import dev.cairn.server.metrics.MetricsHttpServer;
 import dev.cairn.server.net.NetServer;
@@ -15,16 +17,19 @@ import picocli.CommandLine;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
 
 /**
  * The Cairn daemon: opens the tenants' stores, serves the wire protocol (docs/PROTOCOL.md) and,
  * if configured, the metrics endpoint. {@link #start} is the library entry point (tests use it);
  * {@link #main} is {@code bin/cairnd}.
  *
- * <p>Shutdown order (SIGTERM, SIGINT or {@link #stop()}): stop accepting, stop streams, let
- * running requests — commits among them — finish within the grace period, close connections
- * (aborting their put sessions), stop the workers, then close the stores (each seals its open
- * pack). A store is closed only when no worker can still be using it; otherwise it is left for
+ * <p>Shutdown order (SIGTERM, SIGINT or {@link #stop()}): stop the GC schedule (a running
+ * scheduled GC is cancelled at its next batch and awaited), stop accepting, stop streams (which
+ * cancels clients' GCs the same way), let running requests — commits among them — finish within
+ * the grace period, close connections (aborting their put sessions), stop the workers, then close
+ * the stores (each seals its open pack). A store is closed only when no worker can still be using it; otherwise it is left for
  * RocksDB's recovery at the next open, which the atomic commit makes safe.
  */
 public final class CairnDaemon implements Closeable {
@@ -35,15 +40,17 @@ public final class CairnDaemon implements Closeable {
     private final Metrics metrics;
     private final NetServer net;
     private final MetricsHttpServer metricsServer;
+    private final GcScheduler scheduler;
     private boolean stopped;
 
     private CairnDaemon(DaemonConfig config, TenantRegistry tenants, Metrics metrics, NetServer net,
-                        MetricsHttpServer metricsServer) {
+                        MetricsHttpServer metricsServer, GcScheduler scheduler) {
         this.config = config;
         this.tenants = tenants;
         this.metrics = metrics;
         this.net = net;
         this.metricsServer = metricsServer;
+        this.scheduler = scheduler;
     }
 
     /** The version string sent in HELLO_OK and printed by --version. */
@@ -60,6 +67,15 @@ public final class CairnDaemon implements Closeable {
      * @throws IOException     if a store cannot be opened or an address cannot be bound
      */
     public static CairnDaemon start(DaemonConfig config) throws IOException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /**
+     * Starts a daemon whose trims, holds, trash expiry and GC use {@code clock} (tests control time
+     * with it). The clock decides only retention questions (when a hold or the trash expires),
+     * never GC safety.
+     */
+    public static CairnDaemon start(DaemonConfig config, Clock clock) throws IOException {
         if (config.tokens().isEmpty() && !config.listen().isLoopback()) {
             throw new ConfigException("refusing to listen on " + config.listen() + " without tokens: anyone who can"
                     + " reach that address could read and overwrite every checkpoint. Configure 'tokens:' in"
@@ -68,16 +84,24 @@ public final class CairnDaemon implements Closeable {
         SslContext ssl = config.tls() == null ? null : ssl(config.tls());
         Metrics metrics = new Metrics();
         TenantRegistry tenants = TenantRegistry.open(config);
+        Maintenance maint = new Maintenance(clock, config.policies(), config.gc().options(), metrics.maintenance);
         NetServer net = null;
         MetricsHttpServer ms = null;
+        GcScheduler scheduler = null;
         try {
-            net = NetServer.start(config, tenants, metrics, ssl, version());
+            net = NetServer.start(config, tenants, metrics, ssl, version(), maint);
             if (config.metrics() != null) {
                 ms = MetricsHttpServer.start(new InetSocketAddress(config.metrics().host(), config.metrics().port()),
                         metrics, tenants.all());
                 log.info("metrics on http://{}/metrics", NetServer.text(ms.address()));
             }
+            if (config.gc().schedule() != null) {
+                scheduler = GcScheduler.start(config.gc().schedule(), maint, List.copyOf(tenants.all()));
+            }
         } catch (IOException | RuntimeException e) {
+            if (ms != null) {
+                ms.close();
+            }
             if (net != null) {
                 net.shutdown(java.time.Duration.ZERO);
             }
@@ -86,7 +110,7 @@ public final class CairnDaemon implements Closeable {
         }
         log.info("{} serving {} on {}", version(), config.data().toAbsolutePath().normalize(),
                 NetServer.text(net.address()));
-        return new CairnDaemon(config, tenants, metrics, net, ms);
+        return new CairnDaemon(config, tenants, metrics, net, ms, scheduler);
     }
 
     private static SslContext ssl(DaemonConfig.TlsFiles tls) {
@@ -106,6 +130,11 @@ public final class CairnDaemon implements Closeable {
     /** The metrics endpoint's address, or null if it is off. */
     public InetSocketAddress metricsAddress() {
         return metricsServer == null ? null : metricsServer.address();
+    }
+
+    /** The GC schedule, or null if cairn.yaml has none. */
+    public GcScheduler scheduler() {
+        return scheduler;
     }
 
     public Metrics metrics() {
@@ -136,10 +165,18 @@ public final class CairnDaemon implements Closeable {
         }
         stopped = true;
         log.info("shutting down");
+        long deadline = System.nanoTime() + config.limits().shutdownGrace().toNanos();
         if (metricsServer != null) {
             metricsServer.close();
         }
-        boolean clean = net.shutdown(config.limits().shutdownGrace());
+        // First, so no scheduled GC runs while the stores close; it gets what is left of the grace after.
+        boolean scheduleStopped = scheduler == null || scheduler.stop(config.limits().shutdownGrace());
+        boolean clean = net.shutdown(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        if (!scheduleStopped) {
+            log.error("the scheduled GC did not stop within {}; leaving the stores to recover at their next open",
+                    config.limits().shutdownGrace());
+            return false;
+        }
         if (!clean) {
             log.error("workers still busy after {}; leaving the stores to recover at their next open",
                     config.limits().shutdownGrace());

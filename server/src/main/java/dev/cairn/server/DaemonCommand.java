@@ -31,7 +31,7 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default: 127.0.0.1:7433)")
     String listen;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options")
+    @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule")
     Path config;
 
     DaemonConfig resolveConfig() {

@@ -259,7 +259,7 @@ class BadInputTest {
     @Test
     void unknownReservedAndResponseOpcodesKeepTheConnection() throws Exception {
         try (WireDriver w = client()) {
-            for (int op : new int[] {0x4a, Opcode.TRIM, Opcode.GC, Opcode.HOLD_ADD, 0x6f, 0x70, Opcode.HAVE_OK, 0xfe}) {
+            for (int op : new int[] {0x4a, 0x49, 0x5f, 0x60, 0x6f, 0x70, Opcode.HAVE_OK, Opcode.GC_OK, 0xfe}) {
                 w.sendRaw(HEX.parseHex("00000006" + String.format("%02x", op) + "00000009" + "01"));
                 Envelope e = w.receive();
                 assertThat(e.requestId()).isEqualTo(9);

@@ -107,8 +107,6 @@ class ConfigLoaderTest {
         fails("listn: 1.2.3.4:5\n", "unknown key 'listn'", "listen");
         fails("limits:\n  max_fram_bytes: 1\n", "unknown key 'limits.max_fram_bytes'", "max_frame_bytes");
         fails("store:\n  chunker: {min: 1, avg: 2, max: 3, typo: 4}\n", "store.chunker.typo");
-        fails("policies:\n  - series: '*'\n", "section 'policies' is not supported");
-        fails("gc: {}\n", "section 'gc'");
         fails("s3: {bucket: x}\n", "section 's3'");
     }
 
@@ -126,6 +124,66 @@ class ConfigLoaderTest {
         fails("metrics: {}\n", "metrics", "listen");
         fails("listen: a:1\nlisten: b:2\n", "listen");
         fails("- just\n- a list\n", "cairn.yaml");
+    }
+
+    @Test
+    void policiesAndGcSections() throws Exception {
+        DaemonConfig c = load("""
+                policies:
+                  - series: "resnet50/*"
+                    last: 3
+                    daily: 7
+                  - series: "bert/**"
+                    within: 2d
+                gc:
+                  repack_threshold: 0.4
+                  repack_group_bytes: 64MiB
+                  schedule: {every: 6h, initial_delay: 10m, trim: true}
+                limits:
+                  heartbeat_interval: 2s
+                """);
+        assertThat(c.policies().set().policies()).hasSize(2);
+        assertThat(c.policies().set().policyFor("resnet50/run-1")).isPresent();
+        assertThat(c.policies().set().policyFor("gpt/run-1")).isEmpty();
+        assertThat(c.policies().yaml()).startsWith("policies:").contains("resnet50/*").contains("within");
+        assertThat(c.gc().options().repackThreshold()).isEqualTo(0.4);
+        assertThat(c.gc().options().repackGroupBytes()).isEqualTo(64L << 20);
+        assertThat(c.gc().schedule()).isEqualTo(new DaemonConfig.Schedule(Duration.ofHours(6), Duration.ofMinutes(10),
+                true));
+        assertThat(c.limits().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
+
+        // Defaults: no policies, GC with the engine's defaults, no schedule; the first run one interval in.
+        DaemonConfig none = load("");
+        assertThat(none.policies()).isNull();
+        assertThat(none.gc()).isEqualTo(DaemonConfig.GcSettings.defaults());
+        assertThat(none.gc().schedule()).isNull();
+        assertThat(none.limits().heartbeatInterval()).isEqualTo(Duration.ofSeconds(5));
+        DaemonConfig plain = load("gc: {schedule: {every: 90m}}\n");
+        assertThat(plain.gc().schedule()).isEqualTo(new DaemonConfig.Schedule(Duration.ofMinutes(90),
+                Duration.ofMinutes(90), false));
+    }
+
+    @Test
+    void badPoliciesAndGcKeysAreErrorsNamingThem() {
+        // policies: the retention parser's messages, with the path in cairn.yaml.
+        fails("policies:\n  - series: '*'\n    lsat: 3\n", "policies[0]", "lsat", "last");
+        fails("policies:\n  - series: '*'\n    daily: -1\n", "policies[0].daily");
+        fails("policies:\n  - series: '*'\n    within: 1y\n", "policies[0].within", "year");
+        fails("policies:\n  - series: 'a/*'\n    last: 1\n  - series: '*/b'\n    last: 1\n", "overlap", "a/b");
+        fails("policies:\n  - last: 1\n", "series");
+        fails("policies: {series: a}\n", "list");
+        // gc: strict keys and values.
+        fails("gc: {repack_treshold: 0.3}\n", "unknown key 'gc.repack_treshold'", "repack_threshold");
+        fails("gc: {schedule: {every: 1h, evry: 2h}}\n", "unknown key 'gc.schedule.evry'", "initial_delay");
+        fails("gc: {repack_threshold: 2}\n", "gc:", "repack_threshold");
+        fails("gc: {repack_threshold: lots}\n", "gc.repack_threshold");
+        fails("gc: {repack_group_bytes: 1KiB}\n", "gc:", "repackGroupBytes");
+        fails("gc: {schedule: {initial_delay: 1m}}\n", "gc.schedule.every", "required");
+        fails("gc: {schedule: {every: soon}}\n", "gc.schedule.every", "not a duration");
+        fails("gc: {schedule: {every: 0s}}\n", "gc.schedule.every", "positive");
+        fails("gc: {schedule: {every: 1h, trim: maybe}}\n", "gc.schedule.trim");
+        fails("gc: {schedule: {every: 1h, trim: true}}\n", "gc.schedule.trim", "policies:");
+        fails("limits: {heartbeat_interval: 0s}\n", "limits.heartbeat_interval");
     }
 
     @Test
@@ -166,5 +224,9 @@ class ConfigLoaderTest {
         assertThat(c.limits().shutdownGrace()).isEqualTo(def.shutdownGrace());
         assertThat(c.store().chunker()).isEqualTo(ChunkerParams.DEFAULT);
         assertThat(c.tokens()).containsValues("training", "default");
+        assertThat(c.policies().set().policies()).isNotEmpty();
+        assertThat(c.gc().options()).isEqualTo(dev.cairn.gc.GcOptions.defaults());
+        assertThat(c.gc().schedule()).isNotNull();
+        assertThat(c.limits().heartbeatInterval()).isEqualTo(def.heartbeatInterval());
     }
 }

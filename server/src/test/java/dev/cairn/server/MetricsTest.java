@@ -76,7 +76,7 @@ class MetricsTest {
         return "127.0.0.1:" + a.getPort();
     }
 
-    private static Map<String, Double> scrape(InetSocketAddress a) throws IOException {
+    static Map<String, Double> scrape(InetSocketAddress a) throws IOException {
         HttpURLConnection c = (HttpURLConnection) new URL("http://" + hostPort(a) + "/metrics").openConnection();
         assertThat(c.getResponseCode()).isEqualTo(200);
         assertThat(c.getContentType()).startsWith("text/plain; version=0.0.4");

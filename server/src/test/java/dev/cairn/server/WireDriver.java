@@ -371,6 +371,122 @@ public final class WireDriver implements Closeable {
         return out;
     }
 
+    // ============================================================ maintenance
+
+    /** A TRIM response: the series (continuation parts merged), the rebases, the end, and heartbeats seen. */
+    public record TrimResult(List<TrimSeries> series, List<RebaseInfo> rebases, TrimOk ok, int heartbeats) {
+        public TrimSeries series(String name) {
+            return series.stream().filter(s -> s.series().equals(name)).findFirst().orElseThrow();
+        }
+    }
+
+    public TrimResult trim(Trim req) throws IOException {
+        return trimResult(exchange(req));
+    }
+
+    /** Parses the frames of a TRIM response; an ERROR becomes a {@link WireError}. */
+    public static TrimResult trimResult(List<Envelope> frames) {
+        List<TrimSeries> series = new ArrayList<>();
+        List<RebaseInfo> rebases = new ArrayList<>();
+        int heartbeats = 0;
+        for (Envelope e : frames.subList(0, frames.size() - 1)) {
+            if (e.message() instanceof VerifyProgress) {
+                heartbeats++;
+            } else if (e.message() instanceof TrimSeries t) {
+                TrimSeries prev = series.isEmpty() ? null : series.get(series.size() - 1);
+                if (prev != null && prev.series().equals(t.series())) {
+                    List<KeptInfo> kept = new ArrayList<>(prev.kept());
+                    kept.addAll(t.kept());
+                    List<RemovedInfo> removed = new ArrayList<>(prev.removed());
+                    removed.addAll(t.removed());
+                    series.set(series.size() - 1, new TrimSeries(t.series(), t.policy(), t.blocked(),
+                            t.trashExpiresAt(), kept, removed));
+                } else {
+                    series.add(t);
+                }
+            } else {
+                rebases.addAll(((TrimRebases) e.message()).rebases());
+            }
+        }
+        TrimOk ok = expect(frames.get(frames.size() - 1).message(), TrimOk.class);
+        return new TrimResult(series, rebases, ok, heartbeats);
+    }
+
+    public List<TrashEntryInfo> trash() throws IOException {
+        List<Envelope> frames = exchange(new TrashList());
+        List<TrashEntryInfo> out = new ArrayList<>();
+        for (Envelope e : frames.subList(0, frames.size() - 1)) {
+            out.addAll(((TrashPage) e.message()).entries());
+        }
+        TrashListOk ok = expect(frames.get(frames.size() - 1).message(), TrashListOk.class);
+        if (ok.total() != out.size()) {
+            throw new IOException("TRASH_LS_OK total " + ok.total() + " but " + out.size() + " entries");
+        }
+        return out;
+    }
+
+    /** Runs a GC; heartbeats are skipped. */
+    public GcOk gc(boolean dryRun) throws IOException {
+        return ok(new Gc(dryRun), GcOk.class);
+    }
+
+    /** A POLICY_SIMULATE response. */
+    public record Simulation(List<TimelineEntry> timeline, String svg, PolicySimulateOk ok) {
+    }
+
+    public Simulation simulate(PolicySimulate req) throws IOException {
+        List<Envelope> frames = exchange(req);
+        List<TimelineEntry> timeline = new ArrayList<>();
+        ByteArrayOutputStream svg = new ByteArrayOutputStream();
+        for (Envelope e : frames.subList(0, frames.size() - 1)) {
+            if (e.message() instanceof SimulationTimeline t) {
+                timeline.addAll(t.entries());
+            } else if (e.message() instanceof TextPart p) {
+                svg.writeBytes(p.data());
+            }
+        }
+        PolicySimulateOk ok = expect(frames.get(frames.size() - 1).message(), PolicySimulateOk.class);
+        if (ok.svgBytes() != svg.size() || ok.puts() != timeline.size()) {
+            throw new IOException("POLICY_SIMULATE_OK does not match its parts: " + ok);
+        }
+        return new Simulation(timeline, svg.toString(java.nio.charset.StandardCharsets.UTF_8), ok);
+    }
+
+    /** One TRIM_LOG record with its JSON ("" unless asked for). */
+    public record LogRecord(TrimLogEntry entry, String json) {
+    }
+
+    public List<LogRecord> trimLog(int limit, boolean reports) throws IOException {
+        List<Envelope> frames = exchange(new TrimLog(limit, reports));
+        List<LogRecord> out = new ArrayList<>();
+        TrimLogEntry current = null;
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        for (Envelope e : frames.subList(0, frames.size() - 1)) {
+            if (e.message() instanceof TrimLogEntry t) {
+                if (current != null) {
+                    out.add(new LogRecord(current, json.toString(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                current = t;
+                json.reset();
+            } else {
+                json.writeBytes(((TextPart) e.message()).data());
+            }
+        }
+        if (current != null) {
+            out.add(new LogRecord(current, json.toString(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        TrimLogOk ok = expect(frames.get(frames.size() - 1).message(), TrimLogOk.class);
+        for (LogRecord r : out) {
+            if (r.json().getBytes(java.nio.charset.StandardCharsets.UTF_8).length != r.entry().reportBytes()) {
+                throw new IOException("report of " + r.entry().id() + " has the wrong length");
+            }
+        }
+        if (ok.count() != out.size()) {
+            throw new IOException("TRIM_LOG_OK count " + ok.count() + " but " + out.size() + " records");
+        }
+        return out;
+    }
+
     public static Map<String, byte[]> files(Object... nameThenBytes) {
         Map<String, byte[]> m = new LinkedHashMap<>();
         for (int i = 0; i < nameThenBytes.length; i += 2) {

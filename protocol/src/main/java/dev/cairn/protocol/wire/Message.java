@@ -28,7 +28,8 @@ public sealed interface Message permits Message.Request, Message.Response {
 
     /** What a client sends. Every request is one frame. */
     sealed interface Request extends Message permits Hello, Ping, Cancel, Have, Show, Read, ListCheckpoints, Stats,
-            Verify, Resolve, BeginPut, SessionRequest {
+            Verify, Resolve, BeginPut, SessionRequest, Trim, TrashList, TrashRestore, HoldAdd, HoldRemove, Gc,
+            PolicySimulate, TrimLog, Tag {
     }
 
     /**
@@ -42,7 +43,9 @@ public sealed interface Message permits Message.Request, Message.Response {
     /** What the server sends: final responses, stream parts and errors. */
     sealed interface Response extends Message permits HelloOk, Pong, HaveOk, ShowOk, EntryPage, ReadData, ReadOk,
             ListPage, ListOk, StatsOk, VerifyProgress, VerifyOk, ResolveOk, BeginPutOk, UploadOk, EntryOk, RefsOk,
-            EndEntryOk, PatchOk, CommitOk, AbortOk, ErrorReply {
+            EndEntryOk, PatchOk, CommitOk, AbortOk, ErrorReply, TrimOk, TrimSeries, TrimRebases, TrashPage,
+            TrashListOk, TrashRestoreOk, HoldAddOk, HoldRemoveOk, GcOk, SimulationTimeline, TextPart,
+            PolicySimulateOk, TrimLogEntry, TrimLogOk, TagOk {
     }
 
     // ================================================================= values
@@ -120,6 +123,76 @@ public sealed interface Message permits Message.Request, Message.Response {
         public Damaged {
             reasons = List.copyOf(reasons);
         }
+    }
+
+    /**
+     * Why a checkpoint is kept.
+     *
+     * @param kind the rule or invariant, lower case: {@code last}, {@code within}, {@code hourly},
+     *             {@code daily}, {@code weekly}, {@code monthly}, {@code yearly}, {@code tag},
+     *             {@code best}, {@code every_n_steps}, {@code max_recompute},
+     *             {@code newest_restorable}, {@code floor}, {@code hold}, {@code lineage},
+     *             {@code chain_base}, {@code max_remove_brake}; later versions may add kinds
+     * @param text what a person reads, e.g. "daily 2026-11-27"
+     */
+    record Reason(String kind, String text) {
+        public Reason {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /** A checkpoint a trim keeps, with every reason. */
+    record KeptInfo(ManifestId id, List<Reason> reasons) {
+        public KeptInfo {
+            Objects.requireNonNull(id, "id");
+            reasons = List.copyOf(reasons);
+        }
+    }
+
+    /** A checkpoint a trim removes (moves to the trash) and the bytes GC frees for it after the grace period. */
+    record RemovedInfo(ManifestId id, Instant createdAt, long freedBytes) {
+    }
+
+    /**
+     * A surviving delta whose parent a trim removes, rewritten in the same atomic step.
+     *
+     * @param newParent its new parent, or null: materialised as a full manifest
+     */
+    record RebaseInfo(ManifestId id, String series, ManifestId oldParent, ManifestId newParent) {
+    }
+
+    /** A checkpoint in the trash. {@code reason}: the audit id of the trim that removed it. */
+    record TrashEntryInfo(ManifestId id, String series, Instant createdAt, long logicalBytes, Instant trashedAt,
+                          Instant expiresAt, String reason) {
+    }
+
+    /** Wall time of one GC phase. */
+    record PhaseMillis(String phase, long millis) {
+    }
+
+    /**
+     * One put of a simulated series.
+     *
+     * @param removedAt        the time of the put whose trim removed it; null: it survives
+     * @param reasons          for a survivor, why the final trim keeps it; empty for removed ones
+     * @param storedBytesAfter the simulated stored bytes after this put and its trim
+     */
+    record TimelineEntry(ManifestId id, Instant createdAt, Instant removedAt, List<Reason> reasons,
+                         long storedBytesAfter) {
+        public TimelineEntry {
+            reasons = List.copyOf(reasons);
+        }
+    }
+
+    /**
+     * An age band of a simulation, {@code [fromMillis, toMillis)} before the last put.
+     *
+     * @param toMillis          null: open-ended
+     * @param largestGapMillis  the largest gap between consecutive survivors (counted in the band of
+     *                          the newer one); null if no survivor in the band has an older survivor
+     */
+    record AgeBandInfo(String label, long fromMillis, Long toMillis, int survivors, Long largestGapMillis) {
     }
 
     // =============================================================== requests
@@ -321,6 +394,106 @@ public sealed interface Message permits Message.Request, Message.Response {
     record Abort(int session) implements SessionRequest {
         public int opcode() {
             return Opcode.ABORT;
+        }
+    }
+
+    // ---------------------------------------------------------- maintenance
+
+    /**
+     * Applies retention policies, or with {@code dryRun} only reports what they would do.
+     *
+     * @param series       a series name or glob to restrict the trim to; null: every series a policy governs
+     * @param policy       a policy document (YAML, {@code policies:} at the top); null: the daemon's own
+     * @param policySource where {@code policy} came from (a file name), for the audit log; null: "client"
+     * @param force        override the max_remove brake
+     */
+    record Trim(String series, String policy, String policySource, boolean dryRun, boolean force) implements Request {
+        public int opcode() {
+            return Opcode.TRIM;
+        }
+    }
+
+    /** Lists the trash. */
+    record TrashList() implements Request {
+        public int opcode() {
+            return Opcode.TRASH_LS;
+        }
+    }
+
+    /** Brings a checkpoint back from the trash. */
+    record TrashRestore(ManifestId id) implements Request {
+        public int opcode() {
+            return Opcode.TRASH_RESTORE;
+        }
+    }
+
+    /**
+     * Adds or renews {@code owner}'s hold on a live checkpoint.
+     *
+     * @param ttlSeconds null: until released; otherwise at least 1
+     */
+    record HoldAdd(ManifestId id, String owner, String reason, Long ttlSeconds) implements Request {
+        public HoldAdd {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        public int opcode() {
+            return Opcode.HOLD_ADD;
+        }
+    }
+
+    /** Releases {@code owner}'s hold. */
+    record HoldRemove(ManifestId id, String owner) implements Request {
+        public int opcode() {
+            return Opcode.HOLD_RM;
+        }
+    }
+
+    /** Collects garbage in the tenant's store; {@code dryRun} computes the same numbers and changes nothing. */
+    record Gc(boolean dryRun) implements Request {
+        public int opcode() {
+            return Opcode.GC;
+        }
+    }
+
+    /**
+     * Replays a policy over the history of one series.
+     *
+     * @param policy a policy document (YAML); null: the daemon's own
+     * @param svg    also render the timeline as SVG (sent in TEXT_PART frames)
+     */
+    record PolicySimulate(String series, String policy, boolean svg) implements Request {
+        public PolicySimulate {
+            Objects.requireNonNull(series, "series");
+        }
+
+        public int opcode() {
+            return Opcode.POLICY_SIMULATE;
+        }
+    }
+
+    /**
+     * Lists audit records of applied trims, newest first.
+     *
+     * @param limit   at most this many (u32); 0: all
+     * @param reports also send each record in full, as JSON (TEXT_PART frames)
+     */
+    record TrimLog(int limit, boolean reports) implements Request {
+        public int opcode() {
+            return Opcode.TRIM_LOG;
+        }
+    }
+
+    /** Adds and removes tags (a tag in both lists ends up added). */
+    record Tag(ManifestId id, List<String> add, List<String> remove) implements Request {
+        public Tag {
+            add = List.copyOf(add);
+            remove = List.copyOf(remove);
+        }
+
+        public int opcode() {
+            return Opcode.TAG;
         }
     }
 
@@ -532,6 +705,191 @@ public sealed interface Message permits Message.Request, Message.Response {
     record AbortOk() implements Response {
         public int opcode() {
             return Opcode.ABORT_OK;
+        }
+    }
+
+    // ---------------------------------------------------------- maintenance
+
+    /**
+     * The end of a TRIM report; the series and rebases came before it in {@link TrimSeries} and
+     * {@link TrimRebases} parts.
+     *
+     * @param auditId       the audit record ({@code TRIM_LOG}); null when nothing was applied
+     * @param applied       false for a dry run, and when there was nothing to remove or rebase
+     * @param blockedSeries series where the max_remove brake held (not an error: see the parts)
+     * @param freedBytes    what GC frees after the grace period, over all removed checkpoints
+     */
+    record TrimOk(String auditId, Instant at, boolean dryRun, boolean applied, boolean force, String requestedBy,
+                  String policySource, int seriesCount, int blockedSeries, long kept, long removed, long rebases,
+                  long freedBytes) implements Response {
+        public int opcode() {
+            return Opcode.TRIM_OK;
+        }
+    }
+
+    /**
+     * Part of TRIM: one series of the plan, or a continuation of it (a large series is sent as
+     * consecutive parts with the same series; their lists concatenate).
+     *
+     * @param policy         the glob of the policy that governs the series
+     * @param blocked        why the max_remove brake stopped the series, or null
+     * @param trashExpiresAt when its removed checkpoints leave the trash for good (GC after that frees them)
+     */
+    record TrimSeries(String series, String policy, String blocked, Instant trashExpiresAt, List<KeptInfo> kept,
+                      List<RemovedInfo> removed) implements Response {
+        public TrimSeries {
+            kept = List.copyOf(kept);
+            removed = List.copyOf(removed);
+        }
+
+        public int opcode() {
+            return Opcode.TRIM_SERIES;
+        }
+    }
+
+    /** Part of TRIM: rebases of surviving deltas. */
+    record TrimRebases(List<RebaseInfo> rebases) implements Response {
+        public TrimRebases {
+            rebases = List.copyOf(rebases);
+        }
+
+        public int opcode() {
+            return Opcode.TRIM_REBASES;
+        }
+    }
+
+    /** Part of TRASH_LS. */
+    record TrashPage(List<TrashEntryInfo> entries) implements Response {
+        public TrashPage {
+            entries = List.copyOf(entries);
+        }
+
+        public int opcode() {
+            return Opcode.TRASH_PAGE;
+        }
+    }
+
+    /** The end of TRASH_LS: how many entries the pages carried. */
+    record TrashListOk(long total) implements Response {
+        public int opcode() {
+            return Opcode.TRASH_LS_OK;
+        }
+    }
+
+    /** The restored checkpoint as it is now (a delta may have been rebased). */
+    record TrashRestoreOk(CheckpointSummary checkpoint) implements Response {
+        public int opcode() {
+            return Opcode.TRASH_RESTORE_OK;
+        }
+    }
+
+    record HoldAddOk(HoldInfo hold) implements Response {
+        public int opcode() {
+            return Opcode.HOLD_ADD_OK;
+        }
+    }
+
+    record HoldRemoveOk() implements Response {
+        public int opcode() {
+            return Opcode.HOLD_RM_OK;
+        }
+    }
+
+    /** What a GC did (or would do); fields as dev.cairn.gc.GcReport. */
+    record GcOk(String gcId, boolean dryRun, long epoch, long manifestsDeleted, long rebased, long chunksLive,
+                long chunksFreed, long bytesReclaimed, long packsDeleted, long packsRewritten, long bytesCopied,
+                long orphanSegments, List<PhaseMillis> phases, long totalMillis, long markSetBytes) implements Response {
+        public GcOk {
+            phases = List.copyOf(phases);
+        }
+
+        public int opcode() {
+            return Opcode.GC_OK;
+        }
+    }
+
+    /** Part of POLICY_SIMULATE: the next puts of the timeline, oldest first. */
+    record SimulationTimeline(List<TimelineEntry> entries) implements Response {
+        public SimulationTimeline {
+            entries = List.copyOf(entries);
+        }
+
+        public int opcode() {
+            return Opcode.SIMULATION_TIMELINE;
+        }
+    }
+
+    /**
+     * Part: the next bytes of a long UTF-8 text whose length the response announced (a fragment may
+     * end inside a multi-byte character: concatenate the bytes, then decode).
+     */
+    record TextPart(byte[] data) implements Response {
+        public TextPart {
+            Objects.requireNonNull(data, "data");
+        }
+
+        public int opcode() {
+            return Opcode.TEXT_PART;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TextPart t && java.util.Arrays.equals(data, t.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "TextPart[bytes=" + data.length + "]";
+        }
+    }
+
+    /**
+     * The end of POLICY_SIMULATE.
+     *
+     * @param svgBytes length of the SVG sent in TEXT_PART frames before this one (0 if not asked for)
+     */
+    record PolicySimulateOk(String series, String policy, int puts, int survivors, int stepsOverMaxRemove,
+                            List<AgeBandInfo> bands, long storedBytes, long svgBytes) implements Response {
+        public PolicySimulateOk {
+            bands = List.copyOf(bands);
+        }
+
+        public int opcode() {
+            return Opcode.POLICY_SIMULATE_OK;
+        }
+    }
+
+    /**
+     * Part of TRIM_LOG: one audit record; when the request asked for reports, {@code reportBytes}
+     * bytes of JSON follow in TEXT_PART frames.
+     */
+    record TrimLogEntry(String id, Instant at, String requestedBy, String policySource, int seriesCount, long kept,
+                        long removed, long rebases, long freedBytes, long reportBytes) implements Response {
+        public int opcode() {
+            return Opcode.TRIM_LOG_ENTRY;
+        }
+    }
+
+    /** The end of TRIM_LOG: how many records were sent. */
+    record TrimLogOk(int count) implements Response {
+        public int opcode() {
+            return Opcode.TRIM_LOG_OK;
+        }
+    }
+
+    /** The checkpoint's tags after the change, sorted. */
+    record TagOk(List<String> tags) implements Response {
+        public TagOk {
+            tags = List.copyOf(tags);
+        }
+
+        public int opcode() {
+            return Opcode.TAG_OK;
         }
     }
 

@@ -60,6 +60,38 @@ import dev.cairn.protocol.wire.Message.Verify;
 import dev.cairn.protocol.wire.Message.VerifyOk;
 import dev.cairn.protocol.wire.Message.VerifyProgress;
 import dev.cairn.protocol.wire.Message.WireChunk;
+import dev.cairn.protocol.wire.Message.AgeBandInfo;
+import dev.cairn.protocol.wire.Message.Gc;
+import dev.cairn.protocol.wire.Message.GcOk;
+import dev.cairn.protocol.wire.Message.HoldAdd;
+import dev.cairn.protocol.wire.Message.HoldAddOk;
+import dev.cairn.protocol.wire.Message.HoldRemove;
+import dev.cairn.protocol.wire.Message.HoldRemoveOk;
+import dev.cairn.protocol.wire.Message.KeptInfo;
+import dev.cairn.protocol.wire.Message.PhaseMillis;
+import dev.cairn.protocol.wire.Message.PolicySimulate;
+import dev.cairn.protocol.wire.Message.PolicySimulateOk;
+import dev.cairn.protocol.wire.Message.Reason;
+import dev.cairn.protocol.wire.Message.RebaseInfo;
+import dev.cairn.protocol.wire.Message.RemovedInfo;
+import dev.cairn.protocol.wire.Message.SimulationTimeline;
+import dev.cairn.protocol.wire.Message.Tag;
+import dev.cairn.protocol.wire.Message.TagOk;
+import dev.cairn.protocol.wire.Message.TextPart;
+import dev.cairn.protocol.wire.Message.TimelineEntry;
+import dev.cairn.protocol.wire.Message.TrashEntryInfo;
+import dev.cairn.protocol.wire.Message.TrashList;
+import dev.cairn.protocol.wire.Message.TrashListOk;
+import dev.cairn.protocol.wire.Message.TrashPage;
+import dev.cairn.protocol.wire.Message.TrashRestore;
+import dev.cairn.protocol.wire.Message.TrashRestoreOk;
+import dev.cairn.protocol.wire.Message.Trim;
+import dev.cairn.protocol.wire.Message.TrimLog;
+import dev.cairn.protocol.wire.Message.TrimLogEntry;
+import dev.cairn.protocol.wire.Message.TrimLogOk;
+import dev.cairn.protocol.wire.Message.TrimOk;
+import dev.cairn.protocol.wire.Message.TrimRebases;
+import dev.cairn.protocol.wire.Message.TrimSeries;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
@@ -315,6 +347,160 @@ public final class MessageCodec {
                 optManifestId(b, c.parent());
                 bool(b, c.existed());
             }
+            // ------------------------------------------------------ maintenance
+            case Opcode.TRIM -> {
+                Trim t = (Trim) m;
+                optStr(b, t.series());
+                optText(b, t.policy());
+                optStr(b, t.policySource());
+                bool(b, t.dryRun());
+                bool(b, t.force());
+            }
+            case Opcode.TRASH_LS, Opcode.HOLD_RM_OK -> {
+                // empty payload
+            }
+            case Opcode.TRASH_RESTORE -> manifestId(b, ((TrashRestore) m).id());
+            case Opcode.HOLD_ADD -> {
+                HoldAdd h = (HoldAdd) m;
+                manifestId(b, h.id());
+                str(b, h.owner());
+                str(b, h.reason());
+                bool(b, h.ttlSeconds() != null);
+                if (h.ttlSeconds() != null) {
+                    u64(b, h.ttlSeconds());
+                }
+            }
+            case Opcode.HOLD_RM -> {
+                HoldRemove h = (HoldRemove) m;
+                manifestId(b, h.id());
+                str(b, h.owner());
+            }
+            case Opcode.GC -> bool(b, ((Gc) m).dryRun());
+            case Opcode.POLICY_SIMULATE -> {
+                PolicySimulate p = (PolicySimulate) m;
+                str(b, p.series());
+                optText(b, p.policy());
+                bool(b, p.svg());
+            }
+            case Opcode.TRIM_LOG -> {
+                TrimLog t = (TrimLog) m;
+                b.writeInt(t.limit());
+                bool(b, t.reports());
+            }
+            case Opcode.TAG -> {
+                Tag t = (Tag) m;
+                manifestId(b, t.id());
+                strs(b, t.add());
+                strs(b, t.remove());
+            }
+            case Opcode.TRIM_OK -> {
+                TrimOk t = (TrimOk) m;
+                optStr(b, t.auditId());
+                b.writeLong(t.at().toEpochMilli());
+                bool(b, t.dryRun());
+                bool(b, t.applied());
+                bool(b, t.force());
+                str(b, t.requestedBy());
+                str(b, t.policySource());
+                b.writeInt(t.seriesCount());
+                b.writeInt(t.blockedSeries());
+                u64(b, t.kept());
+                u64(b, t.removed());
+                u64(b, t.rebases());
+                u64(b, t.freedBytes());
+            }
+            case Opcode.TRIM_SERIES -> {
+                TrimSeries t = (TrimSeries) m;
+                str(b, t.series());
+                str(b, t.policy());
+                optStr(b, t.blocked());
+                b.writeLong(t.trashExpiresAt().toEpochMilli());
+                b.writeInt(t.kept().size());
+                t.kept().forEach(k -> kept(b, k));
+                b.writeInt(t.removed().size());
+                for (RemovedInfo r : t.removed()) {
+                    manifestId(b, r.id());
+                    b.writeLong(r.createdAt().toEpochMilli());
+                    u64(b, r.freedBytes());
+                }
+            }
+            case Opcode.TRIM_REBASES -> {
+                List<RebaseInfo> rs = ((TrimRebases) m).rebases();
+                b.writeInt(rs.size());
+                for (RebaseInfo r : rs) {
+                    manifestId(b, r.id());
+                    str(b, r.series());
+                    manifestId(b, r.oldParent());
+                    optManifestId(b, r.newParent());
+                }
+            }
+            case Opcode.TRASH_PAGE -> {
+                List<TrashEntryInfo> es = ((TrashPage) m).entries();
+                b.writeInt(es.size());
+                es.forEach(e -> trashEntry(b, e));
+            }
+            case Opcode.TRASH_LS_OK -> u64(b, ((TrashListOk) m).total());
+            case Opcode.TRASH_RESTORE_OK -> summary(b, ((TrashRestoreOk) m).checkpoint());
+            case Opcode.HOLD_ADD_OK -> hold(b, ((HoldAddOk) m).hold());
+            case Opcode.GC_OK -> {
+                GcOk g = (GcOk) m;
+                str(b, g.gcId());
+                bool(b, g.dryRun());
+                for (long v : new long[] {g.epoch(), g.manifestsDeleted(), g.rebased(), g.chunksLive(), g.chunksFreed(),
+                        g.bytesReclaimed(), g.packsDeleted(), g.packsRewritten(), g.bytesCopied(), g.orphanSegments()}) {
+                    u64(b, v);
+                }
+                b.writeInt(g.phases().size());
+                for (PhaseMillis p : g.phases()) {
+                    str(b, p.phase());
+                    u64(b, p.millis());
+                }
+                u64(b, g.totalMillis());
+                u64(b, g.markSetBytes());
+            }
+            case Opcode.SIMULATION_TIMELINE -> {
+                List<TimelineEntry> es = ((SimulationTimeline) m).entries();
+                b.writeInt(es.size());
+                es.forEach(e -> timelineEntry(b, e));
+            }
+            case Opcode.TEXT_PART -> {
+                byte[] d = ((TextPart) m).data();
+                b.writeInt(d.length);
+                b.writeBytes(d);
+            }
+            case Opcode.POLICY_SIMULATE_OK -> {
+                PolicySimulateOk p = (PolicySimulateOk) m;
+                str(b, p.series());
+                str(b, p.policy());
+                b.writeInt(p.puts());
+                b.writeInt(p.survivors());
+                b.writeInt(p.stepsOverMaxRemove());
+                b.writeInt(p.bands().size());
+                for (AgeBandInfo a : p.bands()) {
+                    str(b, a.label());
+                    u64(b, a.fromMillis());
+                    optU64(b, a.toMillis());
+                    b.writeInt(a.survivors());
+                    optU64(b, a.largestGapMillis());
+                }
+                u64(b, p.storedBytes());
+                u64(b, p.svgBytes());
+            }
+            case Opcode.TRIM_LOG_ENTRY -> {
+                TrimLogEntry e = (TrimLogEntry) m;
+                str(b, e.id());
+                b.writeLong(e.at().toEpochMilli());
+                str(b, e.requestedBy());
+                str(b, e.policySource());
+                b.writeInt(e.seriesCount());
+                u64(b, e.kept());
+                u64(b, e.removed());
+                u64(b, e.rebases());
+                u64(b, e.freedBytes());
+                u64(b, e.reportBytes());
+            }
+            case Opcode.TRIM_LOG_OK -> b.writeInt(((TrimLogOk) m).count());
+            case Opcode.TAG_OK -> strs(b, ((TagOk) m).tags());
             case Opcode.ERROR -> {
                 ErrorReply e = (ErrorReply) m;
                 u16(b, e.code());
@@ -345,6 +531,43 @@ public final class MessageCodec {
     /** Encoded size of a problem in a VERIFY_OK. */
     public static int sizeOf(Problem p) {
         return 6 + utf8Length(p.kind()) + utf8Length(p.subject()) + utf8Length(p.message());
+    }
+
+    /** Encoded size of a kept checkpoint in a TRIM_SERIES. */
+    public static int sizeOf(KeptInfo k) {
+        int n = ManifestId.LENGTH + 4;
+        for (Reason r : k.reasons()) {
+            n += 4 + utf8Length(r.kind()) + utf8Length(r.text());
+        }
+        return n;
+    }
+
+    /** Encoded size of a removed checkpoint in a TRIM_SERIES. */
+    public static final int REMOVED_INFO_SIZE = ManifestId.LENGTH + 8 + 8;
+
+    /** Encoded size of a TRIM_SERIES without its kept and removed items. */
+    public static int sizeOfTrimSeriesHeader(String series, String policy, String blocked) {
+        return 2 + utf8Length(series) + 2 + utf8Length(policy) + 1 + (blocked == null ? 0 : 2 + utf8Length(blocked))
+                + 8 + 4 + 4;
+    }
+
+    /** Encoded size of a rebase in a TRIM_REBASES. */
+    public static int sizeOf(RebaseInfo r) {
+        return ManifestId.LENGTH * 2 + 2 + utf8Length(r.series()) + 1 + (r.newParent() == null ? 0 : ManifestId.LENGTH);
+    }
+
+    /** Encoded size of a trash entry in a TRASH_PAGE. */
+    public static int sizeOf(TrashEntryInfo e) {
+        return ManifestId.LENGTH + 2 + utf8Length(e.series()) + 8 + 8 + 8 + 8 + 2 + utf8Length(e.reason());
+    }
+
+    /** Encoded size of a timeline entry in a SIMULATION_TIMELINE. */
+    public static int sizeOf(TimelineEntry e) {
+        int n = ManifestId.LENGTH + 8 + 1 + (e.removedAt() == null ? 0 : 8) + 4 + 8;
+        for (Reason r : e.reasons()) {
+            n += 4 + utf8Length(r.kind()) + utf8Length(r.text());
+        }
+        return n;
     }
 
     private static int utf8Length(String s) {
@@ -380,6 +603,70 @@ public final class MessageCodec {
         if (s != null) {
             str(b, s);
         }
+    }
+
+    /** A {@code text}: u32 byte length, then UTF-8 (for texts that may exceed a u16 {@code str}). */
+    private static void text(ByteBuf b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        b.writeInt(bytes.length);
+        b.writeBytes(bytes);
+    }
+
+    private static void optText(ByteBuf b, String s) {
+        bool(b, s != null);
+        if (s != null) {
+            text(b, s);
+        }
+    }
+
+    private static void optU64(ByteBuf b, Long v) {
+        bool(b, v != null);
+        if (v != null) {
+            u64(b, v);
+        }
+    }
+
+    private static void strs(ByteBuf b, List<String> ss) {
+        b.writeInt(ss.size());
+        ss.forEach(s -> str(b, s));
+    }
+
+    private static void reasons(ByteBuf b, List<Reason> rs) {
+        b.writeInt(rs.size());
+        for (Reason r : rs) {
+            str(b, r.kind());
+            str(b, r.text());
+        }
+    }
+
+    private static void kept(ByteBuf b, KeptInfo k) {
+        manifestId(b, k.id());
+        reasons(b, k.reasons());
+    }
+
+    private static void trashEntry(ByteBuf b, TrashEntryInfo e) {
+        manifestId(b, e.id());
+        str(b, e.series());
+        b.writeLong(e.createdAt().toEpochMilli());
+        u64(b, e.logicalBytes());
+        b.writeLong(e.trashedAt().toEpochMilli());
+        b.writeLong(e.expiresAt().toEpochMilli());
+        str(b, e.reason());
+    }
+
+    private static void timelineEntry(ByteBuf b, TimelineEntry e) {
+        manifestId(b, e.id());
+        b.writeLong(e.createdAt().toEpochMilli());
+        optInstant(b, e.removedAt());
+        reasons(b, e.reasons());
+        u64(b, e.storedBytesAfter());
+    }
+
+    private static void hold(ByteBuf b, HoldInfo h) {
+        str(b, h.owner());
+        str(b, h.reason());
+        b.writeLong(h.createdAt().toEpochMilli());
+        optInstant(b, h.expiresAt());
     }
 
     private static void chunkId(ByteBuf b, ChunkId id) {
@@ -445,12 +732,7 @@ public final class MessageCodec {
         b.writeInt(l.tags().size());
         l.tags().forEach(t -> str(b, t));
         b.writeInt(l.holds().size());
-        for (HoldInfo h : l.holds()) {
-            str(b, h.owner());
-            str(b, h.reason());
-            b.writeLong(h.createdAt().toEpochMilli());
-            optInstant(b, h.expiresAt());
-        }
+        l.holds().forEach(h -> hold(b, h));
         bool(b, l.trash() != null);
         if (l.trash() != null) {
             b.writeLong(l.trash().trashedAt().toEpochMilli());
@@ -680,6 +962,145 @@ public final class MessageCodec {
                         u64(r, "chunks"), u64(r, "new chunks"), optManifestId(r), r.bool());
             }
             case Opcode.ABORT_OK -> new AbortOk();
+            // ------------------------------------------------------ maintenance
+            case Opcode.TRIM -> {
+                String series = optStr(r);
+                if (series != null && series.isEmpty()) {
+                    throw new MalformedDataException("series filter is empty (leave it out to trim every series)");
+                }
+                yield new Trim(series, optText(r), optStr(r), r.bool(), r.bool());
+            }
+            case Opcode.TRASH_LS -> new TrashList();
+            case Opcode.TRASH_RESTORE -> new TrashRestore(manifestId(r));
+            case Opcode.HOLD_ADD -> {
+                ManifestId id = manifestId(r);
+                String owner = r.str();
+                String reason = r.str();
+                Long ttl = r.bool() ? u64(r, "ttl") : null;
+                yield new HoldAdd(id, owner, reason, ttl);
+            }
+            case Opcode.HOLD_RM -> new HoldRemove(manifestId(r), r.str());
+            case Opcode.GC -> new Gc(r.bool());
+            case Opcode.POLICY_SIMULATE -> {
+                String series = r.str();
+                CheckpointMeta.validateSeries(series);
+                yield new PolicySimulate(series, optText(r), r.bool());
+            }
+            case Opcode.TRIM_LOG -> new TrimLog(r.i32(), r.bool());
+            case Opcode.TAG -> {
+                ManifestId id = manifestId(r);
+                List<String> add = tags(r);
+                yield new Tag(id, add, tags(r));
+            }
+            case Opcode.TRIM_OK -> {
+                String auditId = optStr(r);
+                Instant at = Instant.ofEpochMilli(r.i64());
+                boolean dryRun = r.bool();
+                boolean applied = r.bool();
+                boolean force = r.bool();
+                String requestedBy = r.str();
+                String source = r.str();
+                int series = r.count(Integer.MAX_VALUE, "series count");
+                int blocked = r.count(Integer.MAX_VALUE, "blocked count");
+                yield new TrimOk(auditId, at, dryRun, applied, force, requestedBy, source, series, blocked,
+                        u64(r, "kept"), u64(r, "removed"), u64(r, "rebases"), u64(r, "freed bytes"));
+            }
+            case Opcode.TRIM_SERIES -> {
+                String series = r.str();
+                String policy = r.str();
+                String blocked = optStr(r);
+                Instant expires = Instant.ofEpochMilli(r.i64());
+                int nk = r.count(r.remaining() / (ManifestId.LENGTH + 4), "kept count");
+                List<KeptInfo> kept = new ArrayList<>(nk);
+                for (int i = 0; i < nk; i++) {
+                    kept.add(new KeptInfo(manifestId(r), reasons(r)));
+                }
+                int nr = r.count(r.remaining() / REMOVED_INFO_SIZE, "removed count");
+                List<RemovedInfo> removed = new ArrayList<>(nr);
+                for (int i = 0; i < nr; i++) {
+                    removed.add(new RemovedInfo(manifestId(r), Instant.ofEpochMilli(r.i64()), u64(r, "freed bytes")));
+                }
+                yield new TrimSeries(series, policy, blocked, expires, kept, removed);
+            }
+            case Opcode.TRIM_REBASES -> {
+                int n = r.count(r.remaining() / (2 * ManifestId.LENGTH + 3), "rebase count");
+                List<RebaseInfo> rs = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    rs.add(new RebaseInfo(manifestId(r), r.str(), manifestId(r), optManifestId(r)));
+                }
+                yield new TrimRebases(rs);
+            }
+            case Opcode.TRASH_PAGE -> {
+                int n = r.count(r.remaining() / (ManifestId.LENGTH + 36), "entry count");
+                List<TrashEntryInfo> es = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    es.add(new TrashEntryInfo(manifestId(r), r.str(), Instant.ofEpochMilli(r.i64()),
+                            u64(r, "logical bytes"), Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()),
+                            r.str()));
+                }
+                yield new TrashPage(es);
+            }
+            case Opcode.TRASH_LS_OK -> new TrashListOk(u64(r, "total"));
+            case Opcode.TRASH_RESTORE_OK -> new TrashRestoreOk(summary(r));
+            case Opcode.HOLD_ADD_OK -> new HoldAddOk(hold(r));
+            case Opcode.HOLD_RM_OK -> new HoldRemoveOk();
+            case Opcode.GC_OK -> {
+                String gcId = r.str();
+                boolean dryRun = r.bool();
+                long[] v = new long[10];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = u64(r, "gc count " + i);
+                }
+                int n = r.count(r.remaining() / 10, "phase count");
+                List<PhaseMillis> phases = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    phases.add(new PhaseMillis(r.str(), u64(r, "phase millis")));
+                }
+                yield new GcOk(gcId, dryRun, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], phases,
+                        u64(r, "total millis"), u64(r, "mark set bytes"));
+            }
+            case Opcode.SIMULATION_TIMELINE -> {
+                int n = r.count(r.remaining() / (ManifestId.LENGTH + 21), "entry count");
+                List<TimelineEntry> es = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    ManifestId id = manifestId(r);
+                    Instant created = Instant.ofEpochMilli(r.i64());
+                    Instant removedAt = optInstant(r);
+                    List<Reason> reasons = reasons(r);
+                    es.add(new TimelineEntry(id, created, removedAt, reasons, u64(r, "stored bytes")));
+                }
+                yield new SimulationTimeline(es);
+            }
+            case Opcode.TEXT_PART -> new TextPart(r.bytes(length(r, "text length")));
+            case Opcode.POLICY_SIMULATE_OK -> {
+                String series = r.str();
+                String policy = r.str();
+                int puts = r.count(Integer.MAX_VALUE, "puts");
+                int survivors = r.count(Integer.MAX_VALUE, "survivors");
+                int over = r.count(Integer.MAX_VALUE, "steps over max_remove");
+                int n = r.count(r.remaining() / 16, "band count");
+                List<AgeBandInfo> bands = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    String label = r.str();
+                    long from = u64(r, "band start");
+                    Long to = optU64(r, "band end");
+                    int count = r.count(Integer.MAX_VALUE, "band survivors");
+                    bands.add(new AgeBandInfo(label, from, to, count, optU64(r, "largest gap")));
+                }
+                yield new PolicySimulateOk(series, policy, puts, survivors, over, bands, u64(r, "stored bytes"),
+                        u64(r, "svg bytes"));
+            }
+            case Opcode.TRIM_LOG_ENTRY -> {
+                String id = r.str();
+                Instant at = Instant.ofEpochMilli(r.i64());
+                String requestedBy = r.str();
+                String source = r.str();
+                int series = r.count(Integer.MAX_VALUE, "series count");
+                yield new TrimLogEntry(id, at, requestedBy, source, series, u64(r, "kept"), u64(r, "removed"),
+                        u64(r, "rebases"), u64(r, "freed bytes"), u64(r, "report bytes"));
+            }
+            case Opcode.TRIM_LOG_OK -> new TrimLogOk(r.count(Integer.MAX_VALUE, "count"));
+            case Opcode.TAG_OK -> new TagOk(tags(r));
             case Opcode.ERROR -> new ErrorReply(r.u16(), r.str(), chunkIds(r));
             default -> null;
         };
@@ -695,6 +1116,53 @@ public final class MessageCodec {
 
     private static String optStr(ByteReader r) {
         return r.bool() ? r.str() : null;
+    }
+
+    private static String optText(ByteReader r) {
+        if (!r.bool()) {
+            return null;
+        }
+        int n = length(r, "text length");
+        int off = r.skip(n);
+        return new String(r.array(), off, n, StandardCharsets.UTF_8);
+    }
+
+    /** A u32 byte length that the bytes after it can hold. */
+    private static int length(ByteReader r, String what) {
+        int n = r.i32();
+        if (n < 0 || n > r.remaining()) {
+            throw new MalformedDataException(what + " out of range: " + Integer.toUnsignedString(n) + " (" + r.remaining()
+                    + " bytes left)");
+        }
+        return n;
+    }
+
+    private static Long optU64(ByteReader r, String what) {
+        return r.bool() ? u64(r, what) : null;
+    }
+
+    private static List<String> tags(ByteReader r) {
+        int n = r.count(r.remaining() / 2, "tag count");
+        List<String> tags = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String t = r.str();
+            CheckpointMeta.validateTag(t);
+            tags.add(t);
+        }
+        return tags;
+    }
+
+    private static List<Reason> reasons(ByteReader r) {
+        int n = r.count(r.remaining() / 4, "reason count");
+        List<Reason> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new Reason(r.str(), r.str()));
+        }
+        return out;
+    }
+
+    private static HoldInfo hold(ByteReader r) {
+        return new HoldInfo(r.str(), r.str(), Instant.ofEpochMilli(r.i64()), optInstant(r));
     }
 
     private static ChunkId chunkId(ByteReader r) {
@@ -769,7 +1237,7 @@ public final class MessageCodec {
         int nh = r.count(r.remaining() / 13, "hold count");
         List<HoldInfo> holds = new ArrayList<>(nh);
         for (int i = 0; i < nh; i++) {
-            holds.add(new HoldInfo(r.str(), r.str(), Instant.ofEpochMilli(r.i64()), optInstant(r)));
+            holds.add(hold(r));
         }
         TrashInfo trash = r.bool() ? new TrashInfo(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str())
                 : null;

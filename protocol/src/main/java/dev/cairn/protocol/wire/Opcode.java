@@ -38,16 +38,20 @@ public final class Opcode {
     public static final int COMMIT = 0x26;
     public static final int ABORT = 0x27;
 
-    // ------------------------------- maintenance 0x40..0x5F (reserved, later issues)
+    // -------------------------------------------------- maintenance 0x40..0x5F
+    /** Applies (or dry-runs) retention policies. */
     public static final int TRIM = 0x40;
     public static final int TRASH_LS = 0x41;
     public static final int TRASH_RESTORE = 0x42;
     public static final int HOLD_ADD = 0x43;
     public static final int HOLD_RM = 0x44;
+    /** Garbage collection; CANCEL stops it at its next safe point. */
     public static final int GC = 0x45;
     public static final int POLICY_SIMULATE = 0x46;
     public static final int TRIM_LOG = 0x47;
-    // 0x48..0x5F: further maintenance messages. 0x60..0x6F: reserved for administration.
+    /** Adds and removes tags of a checkpoint. */
+    public static final int TAG = 0x48;
+    // 0x49..0x5F: further maintenance messages. 0x60..0x6F: reserved for administration.
 
     // ---------------------------------------------------------- responses
     public static final int HELLO_OK = HELLO | 0x80;
@@ -67,6 +71,15 @@ public final class Opcode {
     public static final int PATCH_OK = PATCH | 0x80;
     public static final int COMMIT_OK = COMMIT | 0x80;
     public static final int ABORT_OK = ABORT | 0x80;
+    public static final int TRIM_OK = TRIM | 0x80;
+    public static final int TRASH_LS_OK = TRASH_LS | 0x80;
+    public static final int TRASH_RESTORE_OK = TRASH_RESTORE | 0x80;
+    public static final int HOLD_ADD_OK = HOLD_ADD | 0x80;
+    public static final int HOLD_RM_OK = HOLD_RM | 0x80;
+    public static final int GC_OK = GC | 0x80;
+    public static final int POLICY_SIMULATE_OK = POLICY_SIMULATE | 0x80;
+    public static final int TRIM_LOG_OK = TRIM_LOG | 0x80;
+    public static final int TAG_OK = TAG | 0x80;
 
     // ----------------------------------------------- stream parts 0xF0..0xFE
     /** Chunks of a {@link #READ}. */
@@ -75,8 +88,23 @@ public final class Opcode {
     public static final int ENTRY_PAGE = 0xF1;
     /** Checkpoint summaries of a {@link #LIST}. */
     public static final int LIST_PAGE = 0xF2;
-    /** Heartbeat of a running {@link #VERIFY}. */
+    /**
+     * Heartbeat of a long request: {@link #VERIFY}, {@link #TRIM}, {@link #GC},
+     * {@link #POLICY_SIMULATE} (the name predates the others).
+     */
     public static final int VERIFY_PROGRESS = 0xF3;
+    /** One trimmed series of a {@link #TRIM} report (a large series spans several). */
+    public static final int TRIM_SERIES = 0xF4;
+    /** Rebases of a {@link #TRIM} report. */
+    public static final int TRIM_REBASES = 0xF5;
+    /** Trash entries of a {@link #TRASH_LS}. */
+    public static final int TRASH_PAGE = 0xF6;
+    /** Checkpoints of a {@link #POLICY_SIMULATE} timeline. */
+    public static final int SIMULATION_TIMELINE = 0xF7;
+    /** One audit record of a {@link #TRIM_LOG}. */
+    public static final int TRIM_LOG_ENTRY = 0xF8;
+    /** A fragment of a long text announced by the frame before it (an SVG, a report as JSON). */
+    public static final int TEXT_PART = 0xF9;
 
     public static final int ERROR = 0xFF;
 
@@ -129,6 +157,7 @@ public final class Opcode {
             case GC -> "GC";
             case POLICY_SIMULATE -> "POLICY_SIMULATE";
             case TRIM_LOG -> "TRIM_LOG";
+            case TAG -> "TAG";
             case HELLO_OK -> "HELLO_OK";
             case PONG -> "PONG";
             case HAVE_OK -> "HAVE_OK";
@@ -146,10 +175,25 @@ public final class Opcode {
             case PATCH_OK -> "PATCH_OK";
             case COMMIT_OK -> "COMMIT_OK";
             case ABORT_OK -> "ABORT_OK";
+            case TRIM_OK -> "TRIM_OK";
+            case TRASH_LS_OK -> "TRASH_LS_OK";
+            case TRASH_RESTORE_OK -> "TRASH_RESTORE_OK";
+            case HOLD_ADD_OK -> "HOLD_ADD_OK";
+            case HOLD_RM_OK -> "HOLD_RM_OK";
+            case GC_OK -> "GC_OK";
+            case POLICY_SIMULATE_OK -> "POLICY_SIMULATE_OK";
+            case TRIM_LOG_OK -> "TRIM_LOG_OK";
+            case TAG_OK -> "TAG_OK";
             case READ_DATA -> "READ_DATA";
             case ENTRY_PAGE -> "ENTRY_PAGE";
             case LIST_PAGE -> "LIST_PAGE";
             case VERIFY_PROGRESS -> "VERIFY_PROGRESS";
+            case TRIM_SERIES -> "TRIM_SERIES";
+            case TRIM_REBASES -> "TRIM_REBASES";
+            case TRASH_PAGE -> "TRASH_PAGE";
+            case SIMULATION_TIMELINE -> "SIMULATION_TIMELINE";
+            case TRIM_LOG_ENTRY -> "TRIM_LOG_ENTRY";
+            case TEXT_PART -> "TEXT_PART";
             case ERROR -> "ERROR";
             default -> String.format("0x%02x", op);
         };

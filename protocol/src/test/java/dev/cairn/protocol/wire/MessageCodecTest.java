@@ -129,8 +129,8 @@ class MessageCodecTest {
 
     @Test
     void unknownAndReservedOpcodes() {
-        for (int op : new int[] {0x00, 0x04, 0x17, 0x28, Opcode.TRIM, Opcode.GC, Opcode.TRIM_LOG, 0x5f, 0x6f, 0x70,
-                0x7f, 0x80, 0x83, 0xef, 0xf4, 0xfe}) {
+        for (int op : new int[] {0x00, 0x04, 0x17, 0x28, 0x49, 0x5f, 0x6f, 0x70,
+                0x7f, 0x80, 0x83, 0xc9, 0xef, 0xfa, 0xfe}) {
             expectStatus(new Frame(op, 1, Wire.FLAG_LAST, new byte[0]), Status.UNKNOWN_OPCODE, Opcode.name(op));
         }
     }
@@ -179,6 +179,24 @@ class MessageCodecTest {
         // A non-finite metric.
         expectPayload(Opcode.BEGIN_PUT, "00" + "0001" + "61" + "0000000000000000" + "00" + "00" + "00" + "00000001"
                 + "0001" + "6d" + "7ff8000000000000" + "00000000" + "00" + "00", "finite");
+        // Maintenance messages: an empty series filter, a bad tag, a bad series name, a ttl above 2^63,
+        // a bool that is not 0/1, texts and lists longer than the payload.
+        expectPayload(Opcode.TRIM, "01" + "0000" + "00" + "00" + "00" + "00", "series filter is empty");
+        expectPayload(Opcode.TRIM, "00" + "01" + "00000010" + "6162" + "00" + "00" + "00", "text length");
+        expectPayload(Opcode.TRIM, "00" + "00" + "00" + "00" + "02", "boolean");
+        expectPayload(Opcode.TAG, "11".repeat(32) + "00000001" + "0003" + HEX.formatHex("a b".getBytes()) + "00000000",
+                "tag");
+        expectPayload(Opcode.TAG, "11".repeat(32) + "00000000" + "7fffffff", "tag count");
+        expectPayload(Opcode.POLICY_SIMULATE, "0002" + HEX.formatHex("/a".getBytes()) + "00" + "00", "series");
+        expectPayload(Opcode.HOLD_ADD, "11".repeat(32) + "0001" + "6f" + "0001" + "72" + "01" + "8000000000000000",
+                "ttl");
+        expectPayload(Opcode.GC, "05", "boolean");
+        expectPayload(Opcode.TRASH_LS, "00", "trailing");
+        expectPayload(Opcode.TRIM_SERIES, "0001" + "61" + "0001" + "2a" + "00" + "0000000000000000" + "00000001",
+                "kept count");
+        expectPayload(Opcode.TRIM_REBASES, "00000002" + "11".repeat(67), "rebase count");
+        expectPayload(Opcode.TEXT_PART, "00000005" + "6162", "text length");
+        expectPayload(Opcode.GC_OK, "0001" + "67" + "00" + "ff".repeat(8), "out of range");
         // Invalid UTF-8 never throws: it decodes with replacement characters (and then fails validation).
         expectPayload(Opcode.RESOLVE, "0002" + "c328", null);
     }

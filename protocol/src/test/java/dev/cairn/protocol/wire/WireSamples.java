@@ -103,6 +103,21 @@ public final class WireSamples {
         m.add(new PatchData(8, "", 1L << 40, new byte[] {1, 2, 3}));
         m.add(new Commit(-2));
         m.add(new Abort(9));
+        m.add(new Trim("resnet50/*", "policies:\n  - series: '**'\n    last: 3\n", "nightly.yaml", true, false));
+        m.add(new Trim(null, null, null, false, true));
+        m.add(new TrashList());
+        m.add(new TrashRestore(manifestId(16)));
+        m.add(new HoldAdd(manifestId(17), "eval-job", "nightly eval ✓", 3600L));
+        m.add(new HoldAdd(manifestId(17), "deploy", "prod", null));
+        m.add(new HoldRemove(manifestId(17), "eval-job"));
+        m.add(new Gc(true));
+        m.add(new Gc(false));
+        m.add(new PolicySimulate("resnet50/run-7", "policies: []", true));
+        m.add(new PolicySimulate("a", null, false));
+        m.add(new TrimLog(10, true));
+        m.add(new TrimLog(0, false));
+        m.add(new Tag(manifestId(18), List.of("best", "x:y"), List.of("old")));
+        m.add(new Tag(manifestId(18), List.of(), List.of()));
 
         m.add(new HelloOk(1, "cairnd 0.1.0", "team-a", new byte[16], ChunkerParams.DEFAULT, Limits.defaults()));
         m.add(new Pong(Long.MIN_VALUE));
@@ -133,6 +148,47 @@ public final class WireSamples {
         m.add(new CommitOk(manifestId(13), "delta", 1000, 200, 150, 10, 2, manifestId(14), false));
         m.add(new CommitOk(manifestId(15), "full", 0, 0, 0, 0, 0, null, true));
         m.add(new AbortOk());
+        m.add(new TrimOk("trim-1700000000000-1a2b", Instant.ofEpochMilli(1_700_000_000_000L), false, true, true,
+                "team-a (cairn-cli/0.1)", "cairn.yaml", 2, 1, 10, 5, 1, 1L << 33));
+        m.add(new TrimOk(null, Instant.EPOCH, true, false, false, "default", "client", 0, 0, 0, 0, 0, 0));
+        m.add(new TrimSeries("resnet50/run-7", "resnet50/*", "max_remove 50% allows removing at most 2",
+                Instant.ofEpochMilli(1_700_086_400_000L),
+                List.of(new KeptInfo(manifestId(19), List.of(new Reason("last", "last 3"),
+                                new Reason("daily", "daily 2026-11-27"))),
+                        new KeptInfo(manifestId(20), List.of(new Reason("hold", "held by eval-job (x) until ∞")))),
+                List.of(new RemovedInfo(manifestId(21), Instant.ofEpochMilli(1_600_000_000_000L), 4096))));
+        m.add(new TrimSeries("a", "**", null, Instant.EPOCH, List.of(), List.of()));
+        m.add(new TrimRebases(List.of(new RebaseInfo(manifestId(22), "s/x", manifestId(23), manifestId(24)),
+                new RebaseInfo(manifestId(25), "s", manifestId(26), null))));
+        m.add(new TrashPage(List.of(new TrashEntryInfo(manifestId(27), "resnet50/run-7",
+                Instant.ofEpochMilli(1_600_000_000_000L), 123_456, Instant.ofEpochMilli(1_700_000_000_000L),
+                Instant.ofEpochMilli(1_700_086_400_000L), "trim-1700000000000-1a2b"))));
+        m.add(new TrashPage(List.of()));
+        m.add(new TrashListOk(1));
+        m.add(new TrashRestoreOk(summary(false)));
+        m.add(new HoldAddOk(new HoldInfo("eval-job", "nightly eval", Instant.ofEpochMilli(1_700_000_000_000L),
+                Instant.ofEpochMilli(1_700_003_600_000L))));
+        m.add(new HoldAddOk(new HoldInfo("deploy", "prod", Instant.EPOCH, null)));
+        m.add(new HoldRemoveOk());
+        m.add(new GcOk("gc-1700000000000-beef", false, 7, 3, 1, 1000, 250, 1L << 30, 2, 1, 65536, 4,
+                List.of(new PhaseMillis("resume", 0), new PhaseMillis("expire", 12), new PhaseMillis("mark", 340)),
+                400, 1 << 20));
+        m.add(new GcOk("gc-0-0", true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), 0, 0));
+        m.add(new SimulationTimeline(List.of(
+                new TimelineEntry(manifestId(28), Instant.ofEpochMilli(1_600_000_000_000L),
+                        Instant.ofEpochMilli(1_600_003_600_000L), List.of(), 1000),
+                new TimelineEntry(manifestId(29), Instant.ofEpochMilli(1_600_003_600_000L), null,
+                        List.of(new Reason("last", "last 1")), 2000))));
+        m.add(new TextPart("<svg>…</svg>".getBytes(StandardCharsets.UTF_8)));
+        m.add(new TextPart(new byte[0]));
+        m.add(new PolicySimulateOk("resnet50/run-7", "resnet50/*", 100, 12, 3,
+                List.of(new AgeBandInfo("<1d", 0, 86_400_000L, 5, 3_600_000L),
+                        new AgeBandInfo(">365d", 31_536_000_000L, null, 0, null)), 1L << 32, 5000));
+        m.add(new TrimLogEntry("trim-1700000000000-1a2b", Instant.ofEpochMilli(1_700_000_000_000L), "scheduler",
+                "cairn.yaml", 3, 30, 12, 2, 1L << 31, 2048));
+        m.add(new TrimLogOk(1));
+        m.add(new TagOk(List.of("best", "milestone")));
+        m.add(new TagOk(List.of()));
         m.add(new ErrorReply(Status.MISSING_CHUNKS.code(), "2 chunks missing", List.of(chunkId(20), chunkId(21))));
         m.add(new ErrorReply(Status.UNAUTHENTICATED, "wrong token ✗"));
         return m;

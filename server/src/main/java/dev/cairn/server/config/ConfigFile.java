@@ -1,6 +1,7 @@
 package dev.cairn.server.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.Map;
 
@@ -10,10 +11,13 @@ import java.util.Map;
  * turns it into a validated {@link DaemonConfig}.
  *
  * <p>Extending it: add a component here (and a record for a new section), resolve it in
- * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc. Sections
- * planned by later features — {@code policies:} (retention rules per series glob, for trim),
- * {@code gc:} (schedule and safety margins) and {@code s3:} (pack storage) — go here as further
- * components; until then they are unknown keys and therefore errors.
+ * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc. The section
+ * planned by a later feature — {@code s3:} (pack storage) — goes here as a further component;
+ * until then it is an unknown key and therefore an error.
+ *
+ * <p>{@code policies:} is kept as a tree and read by the retention engine's own parser
+ * ({@code PolicyParser.parsePolicies}), so cairn.yaml and a policy file passed to trim accept
+ * exactly the same format and give the same errors.
  */
 public record ConfigFile(
         @JsonProperty("listen") String listen,
@@ -23,8 +27,11 @@ public record ConfigFile(
         @JsonProperty("tls") Tls tls,
         @JsonProperty("metrics") Metrics metrics,
         @JsonProperty("limits") LimitsSection limits,
-        @JsonProperty("store") StoreSection store
-        // policies, gc, s3: later features (see the class comment)
+        @JsonProperty("store") StoreSection store,
+        /* the retention policies, docs/GC.md "File format" */
+        @JsonProperty("policies") JsonNode policies,
+        @JsonProperty("gc") GcSection gc
+        // s3: a later feature (see the class comment)
 ) {
 
     /** PEM files; both or neither. */
@@ -50,7 +57,8 @@ public record ConfigFile(
             @JsonProperty("idle_timeout") String idleTimeout,
             @JsonProperty("handshake_timeout") String handshakeTimeout,
             @JsonProperty("shutdown_grace") String shutdownGrace,
-            @JsonProperty("worker_threads") Integer workerThreads) {
+            @JsonProperty("worker_threads") Integer workerThreads,
+            @JsonProperty("heartbeat_interval") String heartbeatInterval) {
     }
 
     /** Store tunables; {@code chunker} applies to stores created by this daemon only. */
@@ -60,6 +68,20 @@ public record ConfigFile(
             @JsonProperty("max_chain_depth") Integer maxChainDepth,
             @JsonProperty("workers") Integer workers,
             @JsonProperty("read_ahead") Integer readAhead) {
+    }
+
+    /** Garbage collection: tunables, and the schedule (absent: no scheduled runs). */
+    public record GcSection(
+            @JsonProperty("repack_threshold") Double repackThreshold,
+            @JsonProperty("repack_group_bytes") String repackGroupBytes,
+            @JsonProperty("schedule") Schedule schedule) {
+    }
+
+    /** Trim (optionally) and GC every tenant's store at a fixed rate. */
+    public record Schedule(
+            @JsonProperty("every") String every,
+            @JsonProperty("initial_delay") String initialDelay,
+            @JsonProperty("trim") Boolean trim) {
     }
 
     public record Chunker(@JsonProperty("min") String min, @JsonProperty("avg") String avg,

@@ -8,8 +8,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.gc.GcOptions;
+import dev.cairn.gc.policy.PolicyException;
+import dev.cairn.gc.policy.PolicyParser;
+import dev.cairn.gc.policy.PolicySet;
 import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.protocol.wire.Limits;
+import dev.cairn.server.config.ConfigFile.GcSection;
 import dev.cairn.server.config.ConfigFile.LimitsSection;
 import dev.cairn.server.config.ConfigFile.StoreSection;
 import dev.cairn.server.config.DaemonConfig.HostPort;
@@ -38,7 +45,7 @@ public final class ConfigLoader {
     private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     /** Shorter tokens are too easy to guess; the daemon refuses them. */
     public static final int MIN_TOKEN_LENGTH = 16;
-    private static final Set<String> LATER_SECTIONS = Set.of("policies", "gc", "s3");
+    private static final Set<String> LATER_SECTIONS = Set.of("s3");
 
     private ConfigLoader() {
     }
@@ -69,7 +76,7 @@ public final class ConfigLoader {
 
     /** Parses YAML text into the raw file model. */
     public static ConfigFile parse(String name, String text) {
-        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null);
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null);
         try {
             ObjectMapper m = mapper();
             JsonNode tree = m.readTree(text);
@@ -134,7 +141,56 @@ public final class ConfigLoader {
         if (f.store() != null) {
             d = d.withStore(store(f.store()));
         }
+        if (f.policies() != null) {
+            d = d.withPolicies(policies(f.policies()));
+        }
+        if (f.gc() != null) {
+            d = d.withGc(gc(f.gc()));
+        }
         return d;
+    }
+
+    /** {@code policies:} through the retention engine's own parser: the same format and errors as a policy file. */
+    private static DaemonConfig.Policies policies(JsonNode node) {
+        PolicySet set;
+        try {
+            set = PolicyParser.parsePolicies(node);
+        } catch (PolicyException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        doc.set("policies", node);
+        try {
+            String yaml = new ObjectMapper(new YAMLFactory()).writeValueAsString(doc);
+            return new DaemonConfig.Policies(set, yaml.startsWith("---\n") ? yaml.substring(4) : yaml);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("policies: cannot re-encode for the audit log: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static DaemonConfig.GcSettings gc(GcSection g) {
+        GcOptions def = GcOptions.defaults();
+        GcOptions options;
+        try {
+            options = new GcOptions(g.repackThreshold() == null ? def.repackThreshold() : g.repackThreshold(),
+                    g.repackGroupBytes() == null ? def.repackGroupBytes()
+                            : Units.bytes("gc.repack_group_bytes", g.repackGroupBytes()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("gc: " + e.getMessage(), e);
+        }
+        DaemonConfig.Schedule schedule = null;
+        if (g.schedule() != null) {
+            ConfigFile.Schedule s = g.schedule();
+            if (s.every() == null) {
+                throw new ConfigException("gc.schedule.every: required (e.g. every: 6h); leave out 'schedule' for no"
+                        + " scheduled runs");
+            }
+            Duration every = Units.duration("gc.schedule.every", s.every());
+            Duration initial = s.initialDelay() == null ? every
+                    : Units.duration("gc.schedule.initial_delay", s.initialDelay());
+            schedule = new DaemonConfig.Schedule(every, initial, s.trim() != null && s.trim());
+        }
+        return new DaemonConfig.GcSettings(options, schedule);
     }
 
     private static Map<String, String> tokens(Map<String, String> raw) {
@@ -186,7 +242,10 @@ public final class ConfigLoader {
                         : positive("limits.handshake_timeout", Units.duration("limits.handshake_timeout", l.handshakeTimeout())),
                 l.shutdownGrace() == null ? def.shutdownGrace()
                         : Units.duration("limits.shutdown_grace", l.shutdownGrace()),
-                or(l.workerThreads(), def.workerThreads()));
+                or(l.workerThreads(), def.workerThreads()),
+                l.heartbeatInterval() == null ? def.heartbeatInterval()
+                        : positive("limits.heartbeat_interval",
+                        Units.duration("limits.heartbeat_interval", l.heartbeatInterval())));
     }
 
     private static RepositoryOptions store(StoreSection s) {

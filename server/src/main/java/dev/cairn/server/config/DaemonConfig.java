@@ -1,5 +1,7 @@
 package dev.cairn.server.config;
 
+import dev.cairn.gc.GcOptions;
+import dev.cairn.gc.policy.PolicySet;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.store.RepositoryOptions;
 
@@ -13,12 +15,15 @@ import java.util.Objects;
 /**
  * The daemon's validated settings: cairn.yaml with defaults applied and command-line overrides.
  *
- * @param tokens  token → tenant name; empty: no authentication, one tenant "default"
- * @param tls     null: plain TCP
- * @param metrics address of the Prometheus endpoint, null: off
+ * @param tokens   token → tenant name; empty: no authentication, one tenant "default"
+ * @param tls      null: plain TCP
+ * @param metrics  address of the Prometheus endpoint, null: off
+ * @param policies the retention policies of {@code policies:}, null: none (trim then needs a policy
+ *                 with each request)
+ * @param gc       GC tunables and schedule
  */
 public record DaemonConfig(HostPort listen, Path data, Map<String, String> tokens, TlsFiles tls, HostPort metrics,
-                           ServerLimits limits, RepositoryOptions store) {
+                           ServerLimits limits, RepositoryOptions store, Policies policies, GcSettings gc) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:7433";
     public static final String DEFAULT_DATA = "./cairn-data";
@@ -29,40 +34,100 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
         tokens = Map.copyOf(tokens);
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(gc, "gc");
+        if (gc.schedule() != null && gc.schedule().trim() && policies == null) {
+            throw new ConfigException("gc.schedule.trim: trimming on a schedule needs retention policies; add a"
+                    + " 'policies:' section or set trim: false");
+        }
     }
 
     /** No config file: the defaults. */
     public static DaemonConfig defaults() {
         return new DaemonConfig(HostPort.parse("listen", DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
-                ServerLimits.defaults(), RepositoryOptions.defaults());
+                ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults());
     }
 
     public DaemonConfig withListen(HostPort l) {
-        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store);
+        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, policies, gc);
     }
 
     public DaemonConfig withData(Path d) {
-        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store);
+        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, policies, gc);
     }
 
     public DaemonConfig withTokens(Map<String, String> t) {
-        return new DaemonConfig(listen, data, t, tls, metrics, limits, store);
+        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, policies, gc);
     }
 
     public DaemonConfig withTls(TlsFiles t) {
-        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store);
+        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, policies, gc);
     }
 
     public DaemonConfig withMetrics(HostPort m) {
-        return new DaemonConfig(listen, data, tokens, tls, m, limits, store);
+        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, policies, gc);
     }
 
     public DaemonConfig withLimits(ServerLimits l) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, policies, gc);
     }
 
     public DaemonConfig withStore(RepositoryOptions s) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, policies, gc);
+    }
+
+    public DaemonConfig withPolicies(Policies p) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, p, gc);
+    }
+
+    public DaemonConfig withGc(GcSettings g) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, g);
+    }
+
+    /**
+     * The daemon's retention policies.
+     *
+     * @param set  the parsed policies
+     * @param yaml the {@code policies:} block as YAML, recorded with each trim in the audit log
+     */
+    public record Policies(PolicySet set, String yaml) {
+        public Policies {
+            Objects.requireNonNull(set, "set");
+            Objects.requireNonNull(yaml, "yaml");
+        }
+    }
+
+    /**
+     * {@code gc:}.
+     *
+     * @param options  the collector's tunables (repack threshold and group size)
+     * @param schedule null: the daemon never runs GC by itself (the default)
+     */
+    public record GcSettings(GcOptions options, Schedule schedule) {
+        public GcSettings {
+            Objects.requireNonNull(options, "options");
+        }
+
+        public static GcSettings defaults() {
+            return new GcSettings(GcOptions.defaults(), null);
+        }
+    }
+
+    /**
+     * {@code gc.schedule:}: every {@code every} (start to start; a run that overruns delays the
+     * next, runs never overlap), after {@code initialDelay} from the start, each tenant's store in
+     * turn: trim with the daemon's policies if {@code trim}, then GC.
+     */
+    public record Schedule(Duration every, Duration initialDelay, boolean trim) {
+        public Schedule {
+            Objects.requireNonNull(every, "every");
+            Objects.requireNonNull(initialDelay, "initialDelay");
+            if (every.isZero() || every.isNegative()) {
+                throw new ConfigException("gc.schedule.every: must be positive");
+            }
+            if (initialDelay.isNegative()) {
+                throw new ConfigException("gc.schedule.initial_delay: must not be negative");
+            }
+        }
     }
 
     /** A host and port as in "127.0.0.1:7433" or "[::1]:7433"; port 0 picks a free one. */
@@ -123,10 +188,24 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
      * @param handshakeTimeout      a connection must complete HELLO within this
      * @param shutdownGrace         how long shutdown waits for running requests and commits
      * @param workerThreads         threads for blocking store calls
+     * @param heartbeatInterval     how often a long request (VERIFY, TRIM, GC, POLICY_SIMULATE) sends
+     *                              a heartbeat part while the daemon works on it
      */
     public record ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
-                               Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
+                               Duration handshakeTimeout, Duration shutdownGrace, int workerThreads,
+                               Duration heartbeatInterval) {
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+
+        public ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
+                            Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
+            this(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout, shutdownGrace,
+                    workerThreads, DEFAULT_HEARTBEAT);
+        }
+
         public ServerLimits {
+            if (heartbeatInterval.toMillis() < 10) {
+                throw new ConfigException("limits.heartbeat_interval: must be at least 10ms");
+            }
             if (maxInFlightBytes < (4 << 20) || maxInFlightBytesTotal < maxInFlightBytes) {
                 throw new ConfigException("limits: max_in_flight_bytes must be at least 4MiB and at most"
                         + " max_in_flight_bytes_total");
@@ -143,12 +222,17 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
 
         public ServerLimits withWire(Limits l) {
             return new ServerLimits(l, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
-                    shutdownGrace, workerThreads);
+                    shutdownGrace, workerThreads, heartbeatInterval);
         }
 
         public ServerLimits withHandshakeTimeout(Duration d) {
             return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, d, shutdownGrace,
-                    workerThreads);
+                    workerThreads, heartbeatInterval);
+        }
+
+        public ServerLimits withHeartbeatInterval(Duration d) {
+            return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
+                    shutdownGrace, workerThreads, d);
         }
     }
 }

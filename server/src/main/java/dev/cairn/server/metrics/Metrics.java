@@ -39,6 +39,8 @@ public final class Metrics {
     public final AtomicLong openSessions = new AtomicLong();
     public final LatencyHistogram putLatency = new LatencyHistogram();
     public final LatencyHistogram getLatency = new LatencyHistogram();
+    /** Trims and garbage collections, per tenant. */
+    public final MaintenanceMetrics maintenance = new MaintenanceMetrics();
     private final Map<Status, LongAdder> errors = new EnumMap<>(Status.class);
     private final Map<String, CachedStats> stats = new ConcurrentHashMap<>();
 
@@ -87,6 +89,7 @@ public final class Metrics {
         putLatency.render(b, "cairn_put_seconds", "Put sessions from BEGIN_PUT to COMMIT_OK");
         getLatency.render(b, "cairn_get_seconds", "READ requests from the request to READ_OK");
         renderStores(b, tenants);
+        maintenance.render(b, tenants.stream().map(Tenant::name).toList());
         return b.toString();
     }
 

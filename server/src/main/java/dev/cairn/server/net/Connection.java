@@ -46,6 +46,8 @@ final class Connection {
     private final Operations ops;
     /** Set once by the handshake (event loop), read by workers. */
     private volatile Tenant tenant;
+    /** HELLO's client name, for the audit log of trims. */
+    private volatile String clientName = "";
     private volatile int clientMaxFrame = Wire.MIN_MAX_FRAME;
     private volatile boolean closed;
 
@@ -179,7 +181,7 @@ final class Connection {
             } else if (req instanceof Message.Cancel c) {
                 InFlight f = inFlight.get(c.target());
                 if (f != null && f.stream() != null) {
-                    f.stream().stop(Status.CANCELLED, "cancelled by the client");
+                    f.stream().cancelByClient();
                 }
             } else if (inFlight.containsKey(id)) {
                 fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "request id " + Integer.toUnsignedString(id)
@@ -214,6 +216,7 @@ final class Connection {
                     : "wrong token");
             return;
         }
+        clientName = h.clientName();
         tenant = t;
         clientMaxFrame = (int) Math.min(maxFrame, Integer.MAX_VALUE);
         Limits limits = ctx.limits.wire();
@@ -265,6 +268,12 @@ final class Connection {
         }
         if (r instanceof Message.Refs f) {
             return 36L * f.refs().size();
+        }
+        if (r instanceof Message.Trim t && t.policy() != null) {
+            return 64L + t.policy().length();
+        }
+        if (r instanceof Message.PolicySimulate p && p.policy() != null) {
+            return 64L + p.policy().length();
         }
         return 64;
     }
@@ -402,6 +411,18 @@ final class Connection {
 
     Tenant tenant() {
         return tenant;
+    }
+
+    /**
+     * Who is asking, for audit records: the tenant and, if the client named itself in HELLO, its
+     * name ("team-a (cairn-cli/0.1.0)").
+     */
+    String requestedBy() {
+        String c = clientName.strip();
+        if (c.length() > 100) {
+            c = c.substring(0, 100);
+        }
+        return c.isEmpty() ? tenant.name() : tenant.name() + " (" + c + ")";
     }
 
     int clientMaxFrame() {

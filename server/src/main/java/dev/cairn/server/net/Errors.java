@@ -45,6 +45,9 @@ final class Errors {
             }
             return new ErrorReply(c.status(), message(c));
         }
+        if (t instanceof dev.cairn.gc.policy.PolicyException p) {
+            return new ErrorReply(Status.INVALID_POLICY, message(p));
+        }
         if (t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
             return new ErrorReply(Status.BAD_REQUEST, message(t));
         }

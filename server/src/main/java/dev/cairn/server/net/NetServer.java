@@ -5,6 +5,7 @@ import dev.cairn.protocol.wire.FrameDecoder;
 import dev.cairn.protocol.wire.MessageCodecHandler;
 import dev.cairn.protocol.wire.Wire;
 import dev.cairn.server.config.DaemonConfig;
+import dev.cairn.server.maint.Maintenance;
 import dev.cairn.server.metrics.Metrics;
 import dev.cairn.server.tenant.TenantRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -62,7 +63,7 @@ public final class NetServer {
 
     /** Binds the listener; the tenants' stores must be open. */
     public static NetServer start(DaemonConfig config, TenantRegistry tenants, Metrics metrics, SslContext ssl,
-                                  String serverVersion) throws IOException {
+                                  String serverVersion, Maintenance maint) throws IOException {
         AtomicInteger n = new AtomicInteger();
         int threads = config.limits().workerThreads();
         ExecutorService pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -71,7 +72,7 @@ public final class NetServer {
                     t.setDaemon(true);
                     return t;
                 });
-        ServerContext ctx = new ServerContext(config.limits(), tenants, metrics, pool, serverVersion);
+        ServerContext ctx = new ServerContext(config.limits(), tenants, metrics, pool, serverVersion, maint);
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(0, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());

@@ -40,7 +40,6 @@ import dev.cairn.store.Repository;
 import dev.cairn.store.StoreStats;
 import dev.cairn.store.VerifyReport;
 import dev.cairn.store.chunk.ChunkStore;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +51,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What each request does to the tenant's store. Plain code run on the worker pool; it answers
@@ -65,7 +63,6 @@ final class Operations {
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** VERIFY_OK lists findings up to this many encoded bytes (the count says how many there were). */
     private static final int MAX_REPORT_BYTES = 8 << 20;
-    static final long VERIFY_HEARTBEAT_MILLIS = 5000;
 
     private final ServerContext ctx;
     private final Connection conn;
@@ -92,6 +89,10 @@ final class Operations {
         }
         if (req instanceof ListCheckpoints l) {
             return Streams.list(conn, id, l);
+        }
+        ResponseStream maintenance = MaintenanceOps.stream(ctx, conn, id, req);
+        if (maintenance != null) {
+            return maintenance;
         }
         conn.execute(() -> {
             try {
@@ -131,6 +132,10 @@ final class Operations {
             verify(id, t, v);
             return null;
         }
+        Message m = MaintenanceOps.simple(ctx, t, req);
+        if (m != null) {
+            return m;
+        }
         throw new CairnException(Status.UNKNOWN_OPCODE, name(req) + " is not handled by this daemon");
     }
 
@@ -161,22 +166,15 @@ final class Operations {
         if (!t.tryStartVerify()) {
             throw new CairnException(Status.BUSY, "a verify of this store is already running; wait for it");
         }
-        long start = System.nanoTime();
-        AtomicBoolean done = new AtomicBoolean();
         // Heartbeats from the event loop, so a long verify does not look like an idle connection.
-        ScheduledFuture<?> heartbeat = conn.channel().eventLoop().scheduleAtFixedRate(() -> {
-            if (!done.get()) {
-                conn.writePart(id, new Message.VerifyProgress(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
-            }
-        }, VERIFY_HEARTBEAT_MILLIS, VERIFY_HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+        Heartbeat heartbeat = new Heartbeat(conn, id, ctx.limits.heartbeatInterval());
+        heartbeat.start();
         try {
             VerifyReport r = t.repo().verify(v.readData());
-            done.set(true);
-            heartbeat.cancel(false);
+            heartbeat.stop();
             conn.complete(id, verifyOk(r));
         } finally {
-            done.set(true);
-            heartbeat.cancel(false);
+            heartbeat.stop();
             t.verifyDone();
         }
     }

@@ -6,7 +6,7 @@ import dev.cairn.protocol.wire.Message;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A response of several frames (READ, SHOW, LIST), produced on the worker pool only while the
+ * A response of several frames (READ, SHOW, LIST, and the maintenance reports), produced on the worker pool only while the
  * connection is writable: when Netty's outbound buffer passes its high-water mark the stream
  * parks (releasing its thread) and {@link #onWritable()} resumes it once the buffer drained below
  * the low mark. A slow reader therefore holds at most one watermark of encoded frames per
@@ -32,6 +32,23 @@ abstract class ResponseStream implements Runnable {
 
     /** Called once when the stream ends, however it ends. */
     protected void onEnd() {
+    }
+
+    /**
+     * Called (any thread) when the stream is asked to stop, before it notices at its next step: a
+     * stream blocked in long work (a GC) stops that work here.
+     */
+    protected void onStopRequested(Status status) {
+    }
+
+    /** A CANCEL from the client: stops the stream. Streams whose work must not be cut short ignore it. */
+    void cancelByClient() {
+        stop(Status.CANCELLED, "cancelled by the client");
+    }
+
+    /** Why the stream was asked to stop, or null. */
+    protected final Status stopStatus() {
+        return stopped;
     }
 
     @Override
@@ -86,6 +103,7 @@ abstract class ResponseStream implements Runnable {
     final void stop(Status status, String reason) {
         stopReason = reason;
         stopped = status;
+        onStopRequested(status);
         if (parked.compareAndSet(true, false)) {
             conn.execute(this);
         }

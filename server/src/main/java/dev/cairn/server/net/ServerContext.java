@@ -1,6 +1,7 @@
 package dev.cairn.server.net;
 
 import dev.cairn.server.config.DaemonConfig.ServerLimits;
+import dev.cairn.server.maint.Maintenance;
 import dev.cairn.server.metrics.Metrics;
 import dev.cairn.server.tenant.TenantRegistry;
 
@@ -18,13 +19,23 @@ final class ServerContext {
     final ExecutorService pool;
     final GlobalBudget budget;
     final String serverVersion;
+    /** Trims, GC, holds, tags and the trash, with the daemon's clock and policies. */
+    final Maintenance maint;
     final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Requests accepted and not yet answered, over all connections. */
     final AtomicInteger activeRequests = new AtomicInteger();
     volatile boolean shuttingDown;
 
+    /** Maintenance with the system clock, no policies and the default GC options. */
     ServerContext(ServerLimits limits, TenantRegistry tenants, Metrics metrics, ExecutorService pool,
                   String serverVersion) {
+        this(limits, tenants, metrics, pool, serverVersion, new Maintenance(java.time.Clock.systemUTC(), null,
+                dev.cairn.gc.GcOptions.defaults(), metrics.maintenance));
+    }
+
+    ServerContext(ServerLimits limits, TenantRegistry tenants, Metrics metrics, ExecutorService pool,
+                  String serverVersion, Maintenance maint) {
+        this.maint = maint;
         this.limits = limits;
         this.tenants = tenants;
         this.metrics = metrics;

@@ -3,16 +3,22 @@
 # ~1.7x faster on 25 than on 17 here). Override with CAIRN_JAVA=/path/to/java.
 CAIRN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-cairn_java() {
-  if [[ -n "${CAIRN_JAVA:-}" ]]; then echo "$CAIRN_JAVA"; return; fi
-  local best="" bestv=0 j v
-  for j in /usr/lib/jvm/*/bin/java ${JAVA_HOME:+$JAVA_HOME/bin/java}; do
-    [[ -x $j ]] || continue
-    v=$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-    v=${v%%.*}
-    if [[ $v =~ ^[0-9]+$ ]] && (( v > bestv )); then best=$j; bestv=$v; fi
+# cairn_pick_java: sets CAIRN_JAVA_BIN (the java to run) and CAIRN_JAVA_FEATURE (its feature
+# release, e.g. 25; 0 if unknown). Reads each JDK's `release` file instead of starting it, so the
+# choice costs nothing at every CLI call.
+cairn_pick_java() {
+  CAIRN_JAVA_FEATURE=0
+  CAIRN_JAVA_BIN=java
+  if [[ -n "${CAIRN_JAVA:-}" ]]; then CAIRN_JAVA_BIN=$CAIRN_JAVA; return; fi
+  local home v
+  for home in /usr/lib/jvm/* ${JAVA_HOME:+$JAVA_HOME}; do
+    [[ -x $home/bin/java && -f $home/release ]] || continue
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+    if [[ $v =~ ^[0-9]+$ ]] && (( v > CAIRN_JAVA_FEATURE )); then
+      CAIRN_JAVA_BIN=$home/bin/java
+      CAIRN_JAVA_FEATURE=$v
+    fi
   done
-  echo "${best:-java}"
 }
 
 # cairn_build MODULE: builds MODULE and what it needs unless its jar is newer than every source.

@@ -3,6 +3,9 @@ package dev.cairn.server;
 import dev.cairn.server.config.ConfigException;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.DaemonConfig;
+import dev.cairn.server.tenant.Tenant;
+import dev.cairn.server.tenant.TenantRegistry;
+import dev.cairn.store.RebuildReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -34,6 +37,10 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule")
     Path config;
 
+    @Option(names = "--rebuild-index", description = "maintenance: rebuild every tenant's chunk index from its"
+            + " pack footers, print what was found, and exit (the daemon must not be running on the data directory)")
+    boolean rebuildIndex;
+
     DaemonConfig resolveConfig() {
         DaemonConfig c = config == null ? DaemonConfig.defaults() : ConfigLoader.load(config);
         if (data != null) {
@@ -47,6 +54,9 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (rebuildIndex) {
+            return rebuildIndexes();
+        }
         // Registered before the start so that a SIGTERM arriving while stores open still gets a
         // clean stop once the start completes. The hook ends the process itself (halt) so that
         // the exit status says whether the shutdown was clean rather than which signal arrived.
@@ -79,6 +89,34 @@ final class DaemonCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Opens each tenant's store, rebuilds its chunk index, reports; exit 0 only if nothing is missing. */
+    private int rebuildIndexes() {
+        DaemonConfig c;
+        try {
+            c = resolveConfig();
+        } catch (ConfigException e) {
+            System.err.println("cairnd: " + e.getMessage());
+            return 2;
+        }
+        int status = 0;
+        try (TenantRegistry tenants = TenantRegistry.open(c)) {
+            for (Tenant t : tenants.all()) {
+                RebuildReport r = t.repo().rebuildIndex();
+                System.out.printf("tenant %s: %d packs read (%d recovered), %d chunks indexed, %d duplicates, "
+                        + "%d unreadable packs, %d referenced chunks still missing%n", t.name(), r.packs(), r.recovered(),
+                        r.chunks(), r.duplicates(), r.unreadable().size(), r.missingReferenced());
+                r.unreadable().forEach(u -> System.out.println("  unreadable: " + u));
+                if (!r.unreadable().isEmpty() || r.missingReferenced() > 0) {
+                    status = 1;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("cairnd: index rebuild failed: " + e.getMessage());
+            return 1;
+        }
+        return status;
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {

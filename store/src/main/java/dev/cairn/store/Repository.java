@@ -454,10 +454,20 @@ public final class Repository implements Closeable {
         return new Verifier(this).run(readData);
     }
 
-    /** Rebuilds the chunk index from the packs' footers. Run only with no other activity. */
+    /**
+     * Rebuilds the chunk index from the packs' footers. Run only with no other activity; it takes
+     * the maintenance lock, so it never overlaps a GC of this process.
+     */
     public RebuildReport rebuildIndex() throws IOException {
-        chunks.sealCurrent();
-        return new IndexRebuilder(this).run();
+        if (!maintenanceLock.tryLock()) {
+            throw new CairnException(Status.CONFLICT, "a GC or another index rebuild is running on this store");
+        }
+        try {
+            chunks.sealCurrent();
+            return new IndexRebuilder(this).run();
+        } finally {
+            maintenanceLock.unlock();
+        }
     }
 
     // ------------------------------------------------------------- internals

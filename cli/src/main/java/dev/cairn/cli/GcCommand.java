@@ -18,6 +18,24 @@ final class GcCommand extends ClientCommand {
     @Option(names = "--dry-run", description = "report what a GC would do, change nothing")
     boolean dryRun;
 
+    /** Bounded: a second Ctrl-C cannot interrupt a JVM that is shutting down. */
+    private static void cancelAndWait(CancellableCall<GcReport> call, Output out) {
+        if (call.isDone()) {
+            return;
+        }
+        call.cancel();
+        out.err().println();
+        out.err().println("cairn: cancelling the GC (it stops at its next safe point; what it did stays consistent)");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!call.isDone() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
     @Override
     int run(CairnClient client, Output out) throws Exception {
         String forced = out.env("CAIRN_PROGRESS");
@@ -27,8 +45,9 @@ final class GcCommand extends ClientCommand {
             out.err().print("\rgc: the daemon is working, " + Durations.human(Duration.ofMillis(ms)) + "\033[K");
             out.err().flush();
         } : null)) {
-            // Ctrl-C would only drop the connection, which also cancels; cancelling first lets the GC stop cleanly.
-            Thread hook = new Thread(call::close, "cairn-gc-cancel");
+            // Ctrl-C alone would drop the connection, which cancels too; sending CANCEL first and waiting
+            // briefly for the daemon's confirmation lets the GC stop at its next safe point while we watch.
+            Thread hook = new Thread(() -> cancelAndWait(call, out), "cairn-gc-cancel");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 r = call.get();

@@ -65,7 +65,7 @@ final class TrimCommand extends ClientCommand {
         for (TrimReport.SeriesPlan s : r.series()) {
             out.line(s.series() + " (policy " + s.policy() + "): keep " + s.kept().size() + ", remove "
                     + s.removed().size() + (s.removed().isEmpty() ? "" : ", frees " + Sizes.human(s.freedBytes())
-                    + "; in the trash until " + s.trashExpiresAt()));
+                    + (r.dryRun() ? "; would stay" : "; stay") + " in the trash until " + s.trashExpiresAt()));
             // Kept checkpoints carry no time on the wire; LIST has it (a human is reading, one more call is cheap).
             Map<ManifestId, Instant> created = new HashMap<>();
             if (!s.kept().isEmpty()) {

@@ -13,9 +13,10 @@ import java.nio.file.Path;
 @Command(name = "cairn", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = CairnCli.Version.class,
         description = "Client and operator command line of the Cairn checkpoint store.",
         subcommands = {PutCommand.class, GetCommand.class, LsCommand.class, ShowCommand.class, StatsCommand.class,
-                VerifyCommand.class},
+                VerifyCommand.class, TrimCommand.class, TrashCommand.class, HoldCommand.class, TagCommand.class,
+                GcCommand.class, PolicyCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage error or invalid argument, 3 not found,"
-                + " 4 authentication, 5 conflict, 6 damaged data, 7 daemon unreachable or busy (retry),"
+                + " 4 authentication, 5 conflict (trim: the max_remove brake held), 6 damaged data, 7 daemon unreachable or busy (retry),"
                 + " 8 daemon storage error, 9 incompatible versions, 10 local file error."},
         sortOptions = false)
 public final class CairnCommand implements Runnable {
@@ -48,6 +49,7 @@ public final class CairnCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: put, get, ls, show, stats or verify");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: put, get, ls, show, stats, verify, trim,"
+                + " trash, hold, tag, gc or policy");
     }
 }

@@ -7,6 +7,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -61,6 +65,18 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private static String orDefault(String v, String d) {
         return v == null || v.isBlank() ? d : v;
+    }
+
+    /**
+     * The text of a policy file (UTF-8). A missing or unreadable file is a local file error; whether
+     * the text is a valid policy is the daemon's call (INVALID_POLICY with the parser's message).
+     */
+    static String readPolicy(Path file) throws IOException {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new IOException("policy file " + file + " is not UTF-8 text", e);
+        }
     }
 
     /** A full id or a unique prefix, resolved by the daemon. */

@@ -32,8 +32,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -73,12 +76,20 @@ import java.util.stream.Stream;
  * nothing of it is visible. The streams and writers it returns ({@link #open},
  * {@link #newCheckpoint}) are for one thread each.
  *
+ * <h2>Maintenance</h2>
+ * {@link #trim}, {@link #trashList}, {@link #trashRestore}, {@link #holdAdd}, {@link #holdRemove},
+ * {@link #tag}, {@link #gc} / {@link #startGc}, {@link #simulate} and {@link #trimLog} act on the
+ * tenant's store (docs/GC.md). Long ones (trim, GC, simulation) receive heartbeats from the daemon;
+ * every frame resets the request timeout, so they run as long as the daemon keeps working.
+ *
  * <h2>Failures</h2>
  * Every failure is a {@link CairnClientException} with a stable {@link Status}. A request that
  * gets no frame of its answer within {@link Builder#requestTimeout} fails with
  * {@link Status#TIMEOUT}. When a pooled connection breaks, requests that are safe to repeat
- * (show, list, stats, verify, resolve, and reads, which resume at the next chunk) are retried on
- * a new connection; a put session belongs to its connection, so a put whose connection breaks
+ * (show, list, stats, verify, resolve, tag, trash list, trim log, policy simulation, and reads,
+ * which resume at the next chunk) are retried on a new connection; trims, restores from the
+ * trash, holds and GCs are not (a trim whose connection broke may or may not have been applied:
+ * {@link #trimLog} tells); a put session belongs to its connection, so a put whose connection breaks
  * fails with {@link Status#IO_ERROR} and nothing of it is stored. A commit refused with
  * {@link Status#MISSING_CHUNKS} (garbage collection freed a chunk mid-put) is repaired by
  * re-uploading: from the held batch at REFS time, by re-reading the files of {@link #putFile}
@@ -688,6 +699,327 @@ public final class CairnClient implements AutoCloseable {
         checkOpen();
         Message.HelloOk h = pool.acquire().hello();
         return new ServerInfo(h.version(), h.serverVersion(), h.tenant(), h.chunker(), h.limits());
+    }
+
+    // ================================================================ maintenance
+
+    /**
+     * Applies retention policies (or with {@link TrimRequest#dryRun()} reports what they would do).
+     * Not retried on a new connection: a trim whose connection broke may or may not have been
+     * applied ({@link #trimLog} tells). A series the {@code max_remove} brake stopped is not an
+     * error: see {@link TrimReport#anyBlocked()}.
+     *
+     * @throws CairnClientException {@link Status#INVALID_POLICY} when the policy does not parse or
+     *                              validate (the message is the parser's, with lines and columns) or
+     *                              there is no policy at all; nothing is touched then.
+     *                              {@link Status#BAD_REQUEST} for a bad series glob
+     */
+    public TrimReport trim(TrimRequest req) throws IOException {
+        checkOpen();
+        Objects.requireNonNull(req, "req");
+        Reply r = awaitReply(pool.acquire().collect(new Message.Trim(req.series(), req.policy(), req.policySource(),
+                req.dryRun(), req.force()), null, false).reply());
+        return trimReport(r);
+    }
+
+    static TrimReport trimReport(Reply r) throws CairnClientException {
+        List<TrimReport.SeriesPlan> series = new ArrayList<>();
+        List<TrimReport.Rebase> rebases = new ArrayList<>();
+        // A large series comes as consecutive parts with the same name: concatenate their lists.
+        Message.TrimSeries open = null;
+        List<TrimReport.Kept> kept = new ArrayList<>();
+        List<TrimReport.Removed> removed = new ArrayList<>();
+        for (Message.Response part : r.parts()) {
+            if (part instanceof Message.TrimSeries ts) {
+                if (open != null && !open.series().equals(ts.series())) {
+                    series.add(new TrimReport.SeriesPlan(open.series(), open.policy(), open.blocked(),
+                            open.trashExpiresAt(), kept, removed));
+                    kept = new ArrayList<>();
+                    removed = new ArrayList<>();
+                }
+                open = ts;
+                for (Message.KeptInfo k : ts.kept()) {
+                    kept.add(new TrimReport.Kept(k.id(), reasons(k.reasons())));
+                }
+                for (Message.RemovedInfo x : ts.removed()) {
+                    removed.add(new TrimReport.Removed(x.id(), x.createdAt(), x.freedBytes()));
+                }
+            } else if (part instanceof Message.TrimRebases tr) {
+                for (Message.RebaseInfo b : tr.rebases()) {
+                    rebases.add(new TrimReport.Rebase(b.id(), b.series(), b.oldParent(), b.newParent()));
+                }
+            } else {
+                throw unexpected("TRIM", part);
+            }
+        }
+        if (open != null) {
+            series.add(new TrimReport.SeriesPlan(open.series(), open.policy(), open.blocked(), open.trashExpiresAt(),
+                    kept, removed));
+        }
+        Message.TrimOk ok = (Message.TrimOk) r.last();
+        return new TrimReport(ok.at(), ok.dryRun(), ok.applied(), ok.force(), ok.auditId(), ok.requestedBy(),
+                ok.policySource(), series, rebases, ok.kept(), ok.removed(), ok.freedBytes(), ok.blockedSeries());
+    }
+
+    /** Checkpoints in the trash, soonest expiry first. */
+    public List<TrashEntry> trashList() throws IOException {
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.TrashList())));
+        List<TrashEntry> out = new ArrayList<>();
+        for (Message.Response part : r.parts()) {
+            if (!(part instanceof Message.TrashPage page)) {
+                throw unexpected("TRASH_LS", part);
+            }
+            for (Message.TrashEntryInfo e : page.entries()) {
+                out.add(new TrashEntry(e.id(), e.series(), e.createdAt(), e.logicalBytes(), e.trashedAt(),
+                        e.expiresAt(), e.reason()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Brings a checkpoint back from the trash exactly as it was (same id, tags, holds, metrics); a
+     * delta whose parent is still in the trash is rebased onto its nearest live ancestor.
+     *
+     * @return the checkpoint as it is now
+     * @throws CairnClientException {@link Status#NOT_FOUND} (unknown, or already deleted for good),
+     *                              {@link Status#CONFLICT} (it is not in the trash)
+     */
+    public CheckpointSummary trashRestore(ManifestId id) throws IOException {
+        checkOpen();
+        return ((Message.TrashRestoreOk) await(pool.acquire().call(new Message.TrashRestore(id)))).checkpoint();
+    }
+
+    /**
+     * Adds (or renews) {@code owner}'s hold on a live checkpoint: nothing held is ever trimmed.
+     *
+     * @param ttl how long the hold lasts (at least 1 s; rounded up to whole seconds); null: until released
+     * @return the hold as stored, with the daemon's times
+     * @throws CairnClientException {@link Status#NOT_FOUND}, {@link Status#CONFLICT} (the checkpoint
+     *                              is in the trash: restore it first), {@link Status#BAD_REQUEST}
+     *                              (empty or over-long owner or reason)
+     */
+    public Message.HoldInfo holdAdd(ManifestId id, String owner, String reason, Duration ttl) throws IOException {
+        checkOpen();
+        Long seconds = null;
+        if (ttl != null) {
+            if (ttl.isNegative() || ttl.isZero()) {
+                throw CairnClientException.local(Status.BAD_REQUEST, "a hold's ttl must be positive; leave it out"
+                        + " to hold until released", null);
+            }
+            seconds = ttl.getSeconds() + (ttl.getNano() > 0 ? 1 : 0);
+        }
+        if (owner == null || reason == null) {
+            throw CairnClientException.local(Status.BAD_REQUEST, "a hold needs an owner and a reason", null);
+        }
+        return ((Message.HoldAddOk) await(pool.acquire().call(new Message.HoldAdd(id, owner, reason, seconds)))).hold();
+    }
+
+    /**
+     * Releases {@code owner}'s hold.
+     *
+     * @throws CairnClientException {@link Status#NOT_FOUND} if that owner holds nothing on it
+     */
+    public void holdRemove(ManifestId id, String owner) throws IOException {
+        checkOpen();
+        await(pool.acquire().call(new Message.HoldRemove(id, owner)));
+    }
+
+    /**
+     * Adds and removes tags of a checkpoint (live or in the trash); a tag in both lists ends up
+     * added. With both empty, just reads the tags.
+     *
+     * @return the checkpoint's tags afterwards, sorted
+     */
+    public List<String> tag(ManifestId id, Collection<String> add, Collection<String> remove) throws IOException {
+        List<String> a = add == null ? List.of() : List.copyOf(add);
+        List<String> rm = remove == null ? List.of() : List.copyOf(remove);
+        try {
+            for (String t : a) {
+                CheckpointMeta.validateTag(t);
+            }
+            for (String t : rm) {
+                CheckpointMeta.validateTag(t);
+            }
+        } catch (IllegalArgumentException e) {
+            throw CairnClientException.local(Status.BAD_REQUEST, e.getMessage(), e);
+        }
+        // Safe to repeat: the same adds and removes give the same tags.
+        return ((Message.TagOk) idempotent(c -> await(c.call(new Message.Tag(id, a, rm))))).tags();
+    }
+
+    /**
+     * Runs a garbage collection and waits for its report. Interrupting the calling thread cancels
+     * it; so does closing the client. For a handle that can be cancelled from elsewhere, use
+     * {@link #startGc}.
+     *
+     * @throws CairnClientException {@link Status#CONFLICT} if another GC (a client's or the daemon's
+     *                              scheduled one) is running on the store, {@link Status#CANCELLED}
+     */
+    public GcReport gc(boolean dryRun) throws IOException {
+        try (CancellableCall<GcReport> call = startGc(dryRun, null)) {
+            return call.get();
+        }
+    }
+
+    /**
+     * Starts a garbage collection; the returned call waits for, or cancels, it. Heartbeats (elapsed
+     * milliseconds on the daemon, every few seconds) go to {@code heartbeat} (may be null) on a
+     * network thread: keep it short.
+     */
+    public CancellableCall<GcReport> startGc(boolean dryRun, LongConsumer heartbeat) throws IOException {
+        checkOpen();
+        ClientConnection c = pool.acquire();
+        ClientConnection.Collecting call = c.collect(new Message.Gc(dryRun), heartbeat, true);
+        CompletableFuture<GcReport> report = call.reply().thenApply(r -> gcReport((Message.GcOk) r.last()));
+        return new CancellableCall<>(c, call.requestId(), report, cfg.requestTimeout(), "GC");
+    }
+
+    static GcReport gcReport(Message.GcOk g) {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        for (Message.PhaseMillis p : g.phases()) {
+            phases.merge(p.phase(), p.millis(), Long::sum);
+        }
+        return new GcReport(g.gcId(), g.dryRun(), g.epoch(), g.manifestsDeleted(), g.rebased(), g.chunksLive(),
+                g.chunksFreed(), g.bytesReclaimed(), g.packsDeleted(), g.packsRewritten(), g.bytesCopied(),
+                g.orphanSegments(), phases, g.totalMillis(), g.markSetBytes());
+    }
+
+    /**
+     * Replays a policy over the real history of {@code series} (live and trashed checkpoints) as if
+     * trim had run after every put. Changes nothing.
+     *
+     * @param series     a series name (not a glob)
+     * @param policyYaml a policy document; null: the daemon's {@code policies:}. The policy whose glob
+     *                   matches the series is replayed
+     * @param svg        also render the timeline as SVG ({@link PolicySimulation#svg()})
+     * @throws CairnClientException {@link Status#INVALID_POLICY} (does not parse, no policy at all, or
+     *                              none governs the series), {@link Status#NOT_FOUND} (no checkpoints)
+     */
+    public PolicySimulation simulate(String series, String policyYaml, boolean svg) throws IOException {
+        try {
+            CheckpointMeta.validateSeries(series);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw CairnClientException.local(Status.BAD_REQUEST, "simulate: " + e.getMessage(), e);
+        }
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.PolicySimulate(series, policyYaml, svg), null,
+                true).reply()));
+        return simulation(r);
+    }
+
+    static PolicySimulation simulation(Reply r) throws CairnClientException {
+        List<PolicySimulation.TimelineEntry> timeline = new ArrayList<>();
+        TextCollector svg = new TextCollector();
+        for (Message.Response part : r.parts()) {
+            if (part instanceof Message.SimulationTimeline t) {
+                for (Message.TimelineEntry e : t.entries()) {
+                    timeline.add(new PolicySimulation.TimelineEntry(e.id(), e.createdAt(), e.removedAt(),
+                            reasons(e.reasons()), e.storedBytesAfter()));
+                }
+            } else if (part instanceof Message.TextPart tp) {
+                svg.add(tp);
+            } else {
+                throw unexpected("POLICY_SIMULATE", part);
+            }
+        }
+        Message.PolicySimulateOk ok = (Message.PolicySimulateOk) r.last();
+        if (timeline.size() != ok.puts()) {
+            throw CairnClientException.local(Status.CORRUPT, "POLICY_SIMULATE announced " + ok.puts()
+                    + " puts but sent " + timeline.size(), null);
+        }
+        List<PolicySimulation.AgeBand> bands = new ArrayList<>();
+        for (Message.AgeBandInfo b : ok.bands()) {
+            bands.add(new PolicySimulation.AgeBand(b.label(), Duration.ofMillis(b.fromMillis()),
+                    b.toMillis() == null ? null : Duration.ofMillis(b.toMillis()), b.survivors(),
+                    b.largestGapMillis() == null ? null : Duration.ofMillis(b.largestGapMillis())));
+        }
+        String text = ok.svgBytes() == 0 && svg.size() == 0 ? null : svg.text("POLICY_SIMULATE's SVG", ok.svgBytes());
+        return new PolicySimulation(ok.series(), ok.policy(), ok.puts(), ok.survivors(), ok.stepsOverMaxRemove(),
+                timeline, bands, ok.storedBytes(), text);
+    }
+
+    /**
+     * Audit records of applied trims, newest first.
+     *
+     * @param limit       at most this many; 0: all
+     * @param withReports also fetch each record in full, as JSON ({@link TrimLogRecord#reportJson()})
+     */
+    public List<TrimLogRecord> trimLog(int limit, boolean withReports) throws IOException {
+        if (limit < 0) {
+            throw CairnClientException.local(Status.BAD_REQUEST, "trim log limit must be >= 0 (0: all), got "
+                    + limit, null);
+        }
+        Reply r = idempotent(c -> awaitReply(c.collect(new Message.TrimLog(limit, withReports))));
+        return trimLog(r);
+    }
+
+    static List<TrimLogRecord> trimLog(Reply r) throws CairnClientException {
+        List<TrimLogRecord> out = new ArrayList<>();
+        Message.TrimLogEntry entry = null;
+        TextCollector json = new TextCollector();
+        for (Message.Response part : r.parts()) {
+            if (part instanceof Message.TrimLogEntry e) {
+                if (entry != null) {
+                    out.add(logRecord(entry, json));
+                }
+                entry = e;
+                json = new TextCollector();
+            } else if (part instanceof Message.TextPart tp && entry != null) {
+                json.add(tp);
+            } else {
+                throw unexpected("TRIM_LOG", part);
+            }
+        }
+        if (entry != null) {
+            out.add(logRecord(entry, json));
+        }
+        int count = ((Message.TrimLogOk) r.last()).count();
+        if (count != out.size()) {
+            throw CairnClientException.local(Status.CORRUPT, "TRIM_LOG announced " + count + " records but sent "
+                    + out.size(), null);
+        }
+        return out;
+    }
+
+    private static TrimLogRecord logRecord(Message.TrimLogEntry e, TextCollector json) throws CairnClientException {
+        String report = e.reportBytes() == 0 && json.size() == 0 ? null
+                : json.text("the report of audit record " + e.id(), e.reportBytes());
+        return new TrimLogRecord(e.id(), e.at(), e.requestedBy(), e.policySource(), e.seriesCount(), e.kept(),
+                e.removed(), e.rebases(), e.freedBytes(), report);
+    }
+
+    private static List<KeepReason> reasons(List<Message.Reason> rs) {
+        List<KeepReason> out = new ArrayList<>(rs.size());
+        for (Message.Reason x : rs) {
+            out.add(new KeepReason(x.kind(), x.text()));
+        }
+        return out;
+    }
+
+    private static CairnClientException unexpected(String what, Message.Response part) {
+        return CairnClientException.local(Status.INTERNAL, what + ": unexpected part " + part.getClass().getSimpleName()
+                + " in the daemon's answer", null);
+    }
+
+    /** The bytes of a long text sent in TEXT_PARTs; decoded once complete (a part may split a character). */
+    static final class TextCollector {
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+
+        void add(Message.TextPart p) {
+            bytes.writeBytes(p.data());
+        }
+
+        int size() {
+            return bytes.size();
+        }
+
+        String text(String what, long announced) throws CairnClientException {
+            if (bytes.size() != announced) {
+                throw CairnClientException.local(Status.CORRUPT, what + ": " + announced + " bytes announced, "
+                        + bytes.size() + " received", null);
+            }
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
     }
 
     // ================================================================ plumbing

@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 /**
  * One TCP (or TLS) connection to the daemon after a successful handshake, shared by many callers:
@@ -204,14 +205,38 @@ final class ClientConnection implements Exchange {
 
     /** Sends {@code req} and collects every part of its response (SHOW's and LIST's pages). */
     CompletableFuture<Reply> collect(Message.Request req) {
+        return collect(req, null, false).reply();
+    }
+
+    /** A collecting request in flight: its id (for {@link #sendCancel}) and its whole answer to come. */
+    record Collecting(int requestId, CompletableFuture<Reply> reply) {
+    }
+
+    /**
+     * Sends {@code req} and collects every part of its response. Heartbeat parts ({@code
+     * VERIFY_PROGRESS}, sent during long VERIFY, TRIM, GC and POLICY_SIMULATE work) are not
+     * collected: they go to {@code heartbeat} (elapsed milliseconds; may be null), and like every
+     * frame they reset the request's timeout, so a long operation never times out while the
+     * daemon reports that it is working on it. With {@code cancelOnTimeout}, a request that does
+     * time out is cancelled on the daemon too (a GC nobody waits for should stop).
+     */
+    Collecting collect(Message.Request req, LongConsumer heartbeat, boolean cancelOnTimeout) {
         CompletableFuture<Reply> f = new CompletableFuture<>();
         String what = Opcode.name(req.opcode());
         List<Message.Response> parts = new ArrayList<>();
-        send(req, new Pending(what) {
+        int id = send(req, new Pending(what) {
             @Override
             void frame(Envelope e) {
                 if (!e.last()) {
-                    if (e.opcode() != Opcode.VERIFY_PROGRESS) {
+                    if (e.message() instanceof Message.VerifyProgress hb) {
+                        if (heartbeat != null) {
+                            try {
+                                heartbeat.accept(hb.elapsedMillis());
+                            } catch (RuntimeException x) {
+                                log.warn("heartbeat listener of {} failed", what, x);
+                            }
+                        }
+                    } else {
                         parts.add((Message.Response) e.message());
                     }
                     return;
@@ -231,8 +256,13 @@ final class ClientConnection implements Exchange {
             void fail(CairnClientException e) {
                 f.completeExceptionally(e);
             }
+
+            @Override
+            boolean cancelOnTimeout() {
+                return cancelOnTimeout;
+            }
         });
-        return f;
+        return new Collecting(id, f);
     }
 
     /** Sends a streamed request; its frames go to {@code sink} on the event loop. Returns the request id. */
@@ -391,6 +421,15 @@ final class ClientConnection implements Exchange {
                 runOnLoop(() -> resume(p));
             }
         }
+        sendCancel(id);
+    }
+
+    /**
+     * Sends {@code CANCEL(id)} and nothing else: the request's frames keep coming to its caller,
+     * whose answer ends with {@code ERROR CANCELLED}, or with the result if it finished first. A
+     * GC's caller thus learns that it stopped. CANCEL has no answer of its own.
+     */
+    void sendCancel(int id) {
         if (closedCause == null && ch.isActive()) {
             ByteBuf buf = ch.alloc().buffer(32);
             int cid;

@@ -34,6 +34,11 @@ public final class TestDaemon implements AutoCloseable {
         return new TestDaemon(CairnDaemon.start(config));
     }
 
+    /** A daemon whose "now" (trims, holds, trash expiry) is {@code clock}, e.g. a {@link TestClock}. */
+    public static TestDaemon start(DaemonConfig config, java.time.Clock clock) throws IOException {
+        return new TestDaemon(CairnDaemon.start(config, clock));
+    }
+
     public static DaemonConfig config(Path data, ChunkerParams chunker) {
         return DaemonConfig.defaults().withData(data)
                 .withListen(DaemonConfig.HostPort.parse("test", "127.0.0.1:0"))

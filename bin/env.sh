@@ -21,20 +21,25 @@ cairn_pick_java() {
   done
 }
 
-# cairn_build MODULE: builds MODULE and what it needs unless its jar is newer than every source.
+# cairn_build MODULE: builds MODULE and what it needs unless a build of it is newer than every
+# source and pom (a stamp file, because Maven keeps an unchanged jar's old timestamp).
 cairn_build() {
-  local module=$1 jar
-  jar=$(ls "$CAIRN_HOME/$module"/target/cairn-"$module"-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)
-  if [[ -n $jar && -d $CAIRN_HOME/$module/target/lib ]] && \
-     [[ -z $(find "$CAIRN_HOME" -path '*/target' -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$jar" -print -quit) ]]; then
+  local module=$1 stamp
+  stamp=$CAIRN_HOME/$module/target/.cairn-built
+  if [[ -f $stamp && -d $CAIRN_HOME/$module/target/lib ]] && \
+     [[ -z $(find "$CAIRN_HOME" -path '*/target' -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$stamp" -print -quit) ]]; then
     return 0
   fi
   echo "building Cairn ($module)..." >&2
   (cd "$CAIRN_HOME" && mvn -q -B -DskipTests -pl "$module" -am package) >&2
+  touch "$stamp"
+}
+
+# cairn_jar MODULE: the module's built jar.
+cairn_jar() {
+  ls "$CAIRN_HOME/$1"/target/cairn-"$1"-*.jar | grep -v -- '-tests.jar' | head -1
 }
 
 cairn_classpath() {
-  local module=$1 jar
-  jar=$(ls "$CAIRN_HOME/$module"/target/cairn-"$module"-*.jar | grep -v -- '-tests.jar' | head -1)
-  echo "$jar:$CAIRN_HOME/$module/target/lib/*"
+  echo "$(cairn_jar "$1"):$CAIRN_HOME/$1/target/lib/*"
 }

@@ -135,6 +135,10 @@ public final class GarbageCollector {
         cancel.check();
 
         // ---- mark
+        // Seal the pack being filled first (dry run too: it changes where bytes sit, not what is
+        // stored), so everything written before this GC is in sealed packs it may collect.
+        // Otherwise a store that never fills a pack would never get space back.
+        repo.chunks().sealCurrent();
         List<PackInfo> packsAtStart = repo.packs().list();
         long epoch = repo.chunks().epoch();
         Set<Long> protectedHits = Set.of();

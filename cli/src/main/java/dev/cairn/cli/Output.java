@@ -14,7 +14,10 @@ import java.util.Map;
  * so the whole CLI runs in-process with captured streams.
  */
 public final class Output {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Created on first use: Jackson takes ~0.1 s to set up, which a command without --json should not pay. */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private final PrintStream out;
     private final PrintStream err;
@@ -57,7 +60,7 @@ public final class Output {
 
     public void json(Object value) {
         try {
-            out.println(JSON.writeValueAsString(value));
+            out.println(Mapper.JSON.writeValueAsString(value));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
         }

@@ -72,6 +72,7 @@ public final class S3PackStore implements PackStore {
     private final Map<PackId, Long> remote = new ConcurrentHashMap<>();
     private final List<Closeable> onClose = new ArrayList<>();
     private volatile DeleteBarrier barrier = () -> { };
+    private volatile MetadataBackup metadataBackup;
     private final AtomicInteger tmpCounter = new AtomicInteger();
 
     private S3PackStore(Bucket bucket, ObjectKeys keys, Path cacheDir, S3Settings s) throws IOException {
@@ -135,6 +136,21 @@ public final class S3PackStore implements PackStore {
     /** Sets what runs before packs are deleted from the bucket (the metadata backup). */
     public void setDeleteBarrier(DeleteBarrier b) {
         this.barrier = b;
+    }
+
+    /**
+     * Attaches the store's metadata backup: it runs before every deletion from the bucket (see
+     * the class comment) and takes its final backup first thing at {@link #close()}.
+     */
+    public void attach(MetadataBackup backup) {
+        this.metadataBackup = backup;
+        setDeleteBarrier(backup::backupIfChanged);
+        onClose(backup);
+    }
+
+    /** The attached metadata backup, or null. */
+    public MetadataBackup metadataBackup() {
+        return metadataBackup;
     }
 
     /** Registers something to close first at {@link #close()}, in registration order. */

@@ -59,6 +59,7 @@ public final class MetadataBackup implements Closeable {
     private long lastSequence = -1;
     private BackupDescriptor last;
     private boolean closed;
+    private boolean skipFinal;
 
     public MetadataBackup(MetaDb db, Bucket bucket, ObjectKeys keys, Path workDir, Duration every) {
         this.db = db;
@@ -248,6 +249,14 @@ public final class MetadataBackup implements Closeable {
         return v == null ? "unknown" : StoreConfig.decode(v).storeIdHex();
     }
 
+    /**
+     * Makes {@link #close()} skip its final backup, as if the machine died: tests use it to leave
+     * the bucket with an older backup than the store's state.
+     */
+    synchronized void skipFinalBackup() {
+        skipFinal = true;
+    }
+
     /** Stops the schedule and takes a last backup if anything changed. */
     @Override
     public void close() throws IOException {
@@ -262,7 +271,9 @@ public final class MetadataBackup implements Closeable {
                 return;
             }
             try {
-                backupIfChanged();
+                if (!skipFinal) {
+                    backupIfChanged();
+                }
             } finally {
                 closed = true;
             }

@@ -97,7 +97,15 @@ final class PackUploader {
                     ordered.set(Integer.parseInt(e.substring(0, sep)) - 1, e.substring(sep + 1));
                 }
             }
-            bucket.completeMultipart(key, uploadId, ordered);
+            try {
+                bucket.completeMultipart(key, uploadId, ordered);
+            } catch (BucketException e) {
+                // A retried Complete of an upload that did complete gets NoSuchUpload (404):
+                // whether the object is there and right, the verification in upload() decides.
+                if (e.status() != 404) {
+                    throw e;
+                }
+            }
             return Hashes.multipartEtagOf(md5s);
         } catch (IOException | RuntimeException e) {
             running.forEach(f -> f.cancel(true));

@@ -67,9 +67,17 @@ public record S3Settings(URI endpoint, String bucket, String prefix, String regi
                 Duration.ofSeconds(60), 8, Duration.ofSeconds(120));
     }
 
-    /** The settings of a tenant's store: its own prefix below this one ({@code <prefix>/tenants/<name>}). */
+    /**
+     * The settings of a tenant's store: its own prefix below this one ({@code <prefix>/tenants/<name>})
+     * and, if a cache directory is configured, its own directory below it. The default tenant
+     * keeps the settings as they are (its store is the data directory itself).
+     */
     public S3Settings forTenant(String tenant, boolean isDefault) {
-        return isDefault ? this : withPrefix(join(prefix, "tenants/" + tenant));
+        if (isDefault) {
+            return this;
+        }
+        S3Settings t = withPrefix(join(prefix, "tenants/" + tenant));
+        return cacheDir == null ? t : t.withCacheDir(cacheDir.resolve("tenants").resolve(tenant));
     }
 
     public S3Settings withPrefix(String p) {

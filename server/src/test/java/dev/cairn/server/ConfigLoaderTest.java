@@ -109,7 +109,7 @@ class ConfigLoaderTest {
         fails("store:\n  chunker: {min: 1, avg: 2, max: 3, typo: 4}\n", "store.chunker.typo");
         fails("policies:\n  - series: '*'\n", "section 'policies' is not supported");
         fails("gc: {}\n", "section 'gc'");
-        fails("s3: {bucket: x}\n", "section 's3'");
+        fails("s3: {bucket: x, buckt: y}\n", "unknown key 's3.buckt'", "bucket");
     }
 
     @Test

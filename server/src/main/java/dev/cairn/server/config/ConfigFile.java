@@ -11,9 +11,9 @@ import java.util.Map;
  *
  * <p>Extending it: add a component here (and a record for a new section), resolve it in
  * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc. Sections
- * planned by later features — {@code policies:} (retention rules per series glob, for trim),
- * {@code gc:} (schedule and safety margins) and {@code s3:} (pack storage) — go here as further
- * components; until then they are unknown keys and therefore errors.
+ * planned by later features — {@code policies:} (retention rules per series glob, for trim) and
+ * {@code gc:} (schedule and safety margins) — go here as further components; until then they are
+ * unknown keys and therefore errors. {@code s3:} (pack storage) is {@link S3Section}.
  */
 public record ConfigFile(
         @JsonProperty("listen") String listen,
@@ -23,8 +23,9 @@ public record ConfigFile(
         @JsonProperty("tls") Tls tls,
         @JsonProperty("metrics") Metrics metrics,
         @JsonProperty("limits") LimitsSection limits,
-        @JsonProperty("store") StoreSection store
-        // policies, gc, s3: later features (see the class comment)
+        @JsonProperty("store") StoreSection store,
+        @JsonProperty("s3") S3Section s3
+        // policies, gc: later features (see the class comment)
 ) {
 
     /** PEM files; both or neither. */
@@ -60,6 +61,29 @@ public record ConfigFile(
             @JsonProperty("max_chain_depth") Integer maxChainDepth,
             @JsonProperty("workers") Integer workers,
             @JsonProperty("read_ahead") Integer readAhead) {
+    }
+
+    /**
+     * Packs on S3-compatible object storage (docs/S3.md); absent: packs on the local disk. Sizes
+     * take KiB/MiB/GiB suffixes, durations s/m/h.
+     */
+    public record S3Section(
+            @JsonProperty("endpoint") String endpoint,
+            @JsonProperty("bucket") String bucket,
+            @JsonProperty("prefix") String prefix,
+            @JsonProperty("region") String region,
+            @JsonProperty("path_style") Boolean pathStyle,
+            @JsonProperty("credentials_file") String credentialsFile,
+            @JsonProperty("cache_dir") String cacheDir,
+            @JsonProperty("cache_bytes") String cacheBytes,
+            @JsonProperty("multipart_threshold") String multipartThreshold,
+            @JsonProperty("max_attempts") Integer maxAttempts,
+            @JsonProperty("request_timeout") String requestTimeout,
+            @JsonProperty("metadata_backup") MetadataBackupSection metadataBackup) {
+    }
+
+    /** When the metadata is backed up to the bucket (besides before GC deletes and at shutdown). */
+    public record MetadataBackupSection(@JsonProperty("every") String every) {
     }
 
     public record Chunker(@JsonProperty("min") String min, @JsonProperty("avg") String avg,

@@ -38,7 +38,7 @@ public final class ConfigLoader {
     private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     /** Shorter tokens are too easy to guess; the daemon refuses them. */
     public static final int MIN_TOKEN_LENGTH = 16;
-    private static final Set<String> LATER_SECTIONS = Set.of("policies", "gc", "s3");
+    private static final Set<String> LATER_SECTIONS = Set.of("policies", "gc");
 
     private ConfigLoader() {
     }
@@ -69,7 +69,7 @@ public final class ConfigLoader {
 
     /** Parses YAML text into the raw file model. */
     public static ConfigFile parse(String name, String text) {
-        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null);
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null);
         try {
             ObjectMapper m = mapper();
             JsonNode tree = m.readTree(text);
@@ -133,6 +133,9 @@ public final class ConfigLoader {
         }
         if (f.store() != null) {
             d = d.withStore(store(f.store()));
+        }
+        if (f.s3() != null) {
+            d = d.withS3(S3Config.resolve(f.s3(), base));
         }
         return d;
     }

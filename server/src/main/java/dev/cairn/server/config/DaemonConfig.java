@@ -1,6 +1,7 @@
 package dev.cairn.server.config;
 
 import dev.cairn.protocol.wire.Limits;
+import dev.cairn.s3.S3Settings;
 import dev.cairn.store.RepositoryOptions;
 
 import java.net.InetAddress;
@@ -16,9 +17,10 @@ import java.util.Objects;
  * @param tokens  token → tenant name; empty: no authentication, one tenant "default"
  * @param tls     null: plain TCP
  * @param metrics address of the Prometheus endpoint, null: off
+ * @param s3      where packs live on object storage ({@code s3:}), null: on the local disk
  */
 public record DaemonConfig(HostPort listen, Path data, Map<String, String> tokens, TlsFiles tls, HostPort metrics,
-                           ServerLimits limits, RepositoryOptions store) {
+                           ServerLimits limits, RepositoryOptions store, S3Settings s3) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:7433";
     public static final String DEFAULT_DATA = "./cairn-data";
@@ -34,35 +36,39 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
     /** No config file: the defaults. */
     public static DaemonConfig defaults() {
         return new DaemonConfig(HostPort.parse("listen", DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
-                ServerLimits.defaults(), RepositoryOptions.defaults());
+                ServerLimits.defaults(), RepositoryOptions.defaults(), null);
     }
 
     public DaemonConfig withListen(HostPort l) {
-        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store);
+        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, s3);
     }
 
     public DaemonConfig withData(Path d) {
-        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store);
+        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, s3);
     }
 
     public DaemonConfig withTokens(Map<String, String> t) {
-        return new DaemonConfig(listen, data, t, tls, metrics, limits, store);
+        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, s3);
     }
 
     public DaemonConfig withTls(TlsFiles t) {
-        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store);
+        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, s3);
     }
 
     public DaemonConfig withMetrics(HostPort m) {
-        return new DaemonConfig(listen, data, tokens, tls, m, limits, store);
+        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, s3);
     }
 
     public DaemonConfig withLimits(ServerLimits l) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, s3);
     }
 
     public DaemonConfig withStore(RepositoryOptions s) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, s3);
+    }
+
+    public DaemonConfig withS3(S3Settings s) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, s);
     }
 
     /** A host and port as in "127.0.0.1:7433" or "[::1]:7433"; port 0 picks a free one. */

@@ -9,6 +9,12 @@ import dev.cairn.gc.Trimmer;
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.chunk.ChunkCodec;
+import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.store.EntryBuilder;
+import dev.cairn.store.PutSession;
+import dev.cairn.store.MissingChunksException;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;
@@ -115,6 +121,45 @@ class S3FaultTest {
             // whatever the failed upload left in the bucket is unreferenced: GC removes it
             new GarbageCollector(repo, later, GcOptions.defaults()).run(false, new GcCancel());
             StoreConformanceTest.assertEveryPackLiveAndEveryEntryInAPack(repo);
+        }
+    }
+
+    @Test
+    void aSessionThatFoundChunksInAPackWhoseUploadFailedDoesNotCommitThem() throws Exception {
+        S3Settings s = settings();
+        try (Repository repo = open(dir, s, StoreFixture.smallOptions(), 5)) {
+            // The daemon's path for a remote writer: chunks uploaded (pending in the open pack),
+            // then two sessions reference them, as a second client deduplicating against the first.
+            List<ChunkRef> refs = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                byte[] raw = TestData.random(600 + i, 3000);
+                ChunkId id = ChunkId.of(raw, 0, raw.length);
+                repo.chunks().store(id, ChunkCodec.shared().encode(raw, 0, raw.length));
+                refs.add(new ChunkRef(id, raw.length));
+            }
+            PutSession a = repo.begin(StoreFixture.opts("a", 1));
+            EntryBuilder ea = a.entry("");
+            ea.addChecked(refs);
+            ea.finish();
+            PutSession b = repo.begin(StoreFixture.opts("b", 1));
+            EntryBuilder eb = b.entry("");
+            eb.addChecked(refs); // found pending: accepted
+            eb.finish();
+            faults.always(op(PUT), INTERNAL_500);
+            assertThatThrownBy(a::commit).isInstanceOf(IOException.class);
+            faults.clear();
+            // b's chunks were in the pack that never reached the bucket: b must not commit them
+            assertThatThrownBy(b::commit).isInstanceOf(MissingChunksException.class);
+            a.close();
+            b.close();
+            assertThat(repo.list(null)).isEmpty();
+            // a put that finds nothing new afterwards is not failed by the old failure
+            byte[] data = TestData.random(7, 300_000);
+            StoreFixture.put(repo, StoreFixture.opts("c", 1), data);
+            PutResult d = StoreFixture.put(repo, StoreFixture.opts("c", 2).withAutoDelta(false), data);
+            assertThat(d.newBytes()).isZero();
+            assertThat(StoreFixture.get(repo, d.id())).isEqualTo(data);
+            StoreConformanceTest.assertClean(repo);
         }
     }
 

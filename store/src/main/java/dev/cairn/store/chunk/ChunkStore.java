@@ -287,6 +287,10 @@ public final class ChunkStore implements Closeable {
                     roll();
                 }
             }
+            // A seal that failed before this flush is not this flush's to report: the sessions
+            // whose chunks it held see the failure count move and re-check them at commit. Left
+            // in the list, it would fail every later flush until the next roll.
+            sealing.removeIf(Future::isDone);
             waitFor = new ArrayList<>(sealing);
         } finally {
             writeLock.unlock();

@@ -116,15 +116,16 @@ public final class MetadataBackup implements Closeable {
     private BackupDescriptor backup(long seq) throws IOException {
         long t0 = System.nanoTime();
         if (uploaded == null) {
-            uploaded = new HashSet<>();
+            Set<String> there = new HashSet<>();
             for (Bucket.ObjectInfo o : bucket.list(keys.filesPrefix())) {
-                uploaded.add(o.key().substring(keys.filesPrefix().length()));
+                there.add(o.key().substring(keys.filesPrefix().length()));
             }
             long highest = 0;
             for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
                 highest = Math.max(highest, keys.backupNumberOf(o.key()));
             }
             nextNumber = highest + 1;
+            uploaded = there; // last: a failed listing is simply repeated next time
         }
         Path ck = workDir.resolve("checkpoint");
         deleteTree(ck);

@@ -190,8 +190,9 @@ public final class S3PackStore implements PackStore {
             throw e;
         }
         remote.put(id, size);
-        staging.remove(id);
+        // Cache entry before leaving staging, so a reader always finds a local copy or an entry.
         cache.addComplete(id, size);
+        staging.remove(id);
         log.debug("uploaded pack {} ({} records, {} bytes)", id, idx.entries().size(), size);
     }
 

@@ -19,7 +19,6 @@ import dev.cairn.store.pack.PackCodec;
 import dev.cairn.store.pack.PackId;
 import dev.cairn.store.pack.PackIndex;
 import dev.cairn.store.pack.PackInfo;
-import dev.cairn.store.pack.PackNotFoundException;
 import dev.cairn.store.pack.PackWriter;
 import dev.cairn.store.util.FaultPoints;
 import dev.cairn.store.util.LongHashSet;
@@ -224,14 +223,9 @@ public final class GarbageCollector {
         if (j == null) {
             return;
         }
-        int n = 0;
-        for (PackId p : j.packsToDelete()) {
-            if (deletePack(p)) {
-                n++;
-            }
-        }
+        repo.packs().deleteAll(j.packsToDelete());
         GcJournal.clear(repo.db());
-        log.warn("finished interrupted {}: deleted {} of its {} packs", j.gcId(), n, j.packsToDelete().size());
+        log.warn("finished interrupted {}: deleted its {} packs", j.gcId(), j.packsToDelete().size());
     }
 
     // ------------------------------------------------------------------ expire
@@ -418,19 +412,9 @@ public final class GarbageCollector {
             repo.db().write(b, true); // also makes the unsynced dead-entry deletes before it durable
         }
         FaultPoints.reach("gc.before-pack-delete");
-        for (PackId p : packs) {
-            deletePack(p);
-        }
+        // One batched call: object storage deletes up to 1000 packs per request.
+        repo.packs().deleteAll(packs);
         GcJournal.clear(repo.db());
-    }
-
-    private boolean deletePack(PackId p) throws IOException {
-        try {
-            repo.packs().delete(p);
-            return true;
-        } catch (PackNotFoundException | java.nio.file.NoSuchFileException e) {
-            return false;
-        }
     }
 
     /**
@@ -493,9 +477,7 @@ public final class GarbageCollector {
             }
             switchIndex(gcId, epoch, group, moved);
             FaultPoints.reach("gc.after-switch");
-            for (PackId p : group) {
-                deletePack(p);
-            }
+            repo.packs().deleteAll(group);
             GcJournal.clear(repo.db());
         }
     }

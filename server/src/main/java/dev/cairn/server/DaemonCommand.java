@@ -34,12 +34,16 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default: 127.0.0.1:7433)")
     String listen;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule")
+    @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule, s3")
     Path config;
 
     @Option(names = "--rebuild-index", description = "maintenance: rebuild every tenant's chunk index from its"
             + " pack footers, print what was found, and exit (the daemon must not be running on the data directory)")
     boolean rebuildIndex;
+
+    @Option(names = "--restore-from-bucket", description = "rebuild the metadata of a lost data directory from the"
+            + " newest backup in the s3: bucket, then serve")
+    boolean restoreFromBucket;
 
     DaemonConfig resolveConfig() {
         DaemonConfig c = config == null ? DaemonConfig.defaults() : ConfigLoader.load(config);
@@ -72,7 +76,11 @@ final class DaemonCommand implements Callable<Integer> {
             Runtime.getRuntime().halt(clean ? 0 : 1);
         }, "cairnd-shutdown"));
         try {
-            started.complete(CairnDaemon.start(resolveConfig()));
+            DaemonConfig c = resolveConfig();
+            if (restoreFromBucket) {
+                dev.cairn.server.tenant.BucketRestore.restoreAll(c);
+            }
+            started.complete(CairnDaemon.start(c));
         } catch (ConfigException e) {
             started.complete(null);
             System.err.println("cairnd: " + e.getMessage());

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
         fails("listn: 1.2.3.4:5\n", "unknown key 'listn'", "listen");
         fails("limits:\n  max_fram_bytes: 1\n", "unknown key 'limits.max_fram_bytes'", "max_frame_bytes");
         fails("store:\n  chunker: {min: 1, avg: 2, max: 3, typo: 4}\n", "store.chunker.typo");
-        fails("s3: {bucket: x}\n", "section 's3'");
+        fails("s3: {bucket: x, buckt: y}\n", "unknown key 's3.buckt'", "bucket");
     }
 
     @Test

@@ -38,6 +38,7 @@ public final class PutSession implements AutoCloseable {
     private final PutOptions options;
     private final StoredManifest parent;
     private final long sweepGenerationAtStart;
+    private final long sealFailuresAtStart;
     private final FormBuilder forms;
     private final List<EntryBuilder> entries = new ArrayList<>();
     /** Chunks this session is about to reference (looked up or uploaded, refs not added yet). */
@@ -53,6 +54,7 @@ public final class PutSession implements AutoCloseable {
         this.options = options;
         this.parent = parent;
         this.sweepGenerationAtStart = repo.sweepGeneration();
+        this.sealFailuresAtStart = repo.chunks().sealFailures();
         this.forms = new FormBuilder(repo, parent);
     }
 
@@ -182,7 +184,9 @@ public final class PutSession implements AutoCloseable {
                 if (existing != null) {
                     return commitExisting(existing, header);
                 }
-                if (repo.sweepGeneration() != sweepGenerationAtStart) {
+                // A sweep, or a pack that failed to seal, may have taken chunks this session found.
+                if (repo.sweepGeneration() != sweepGenerationAtStart
+                        || repo.chunks().sealFailures() != sealFailuresAtStart) {
                     verifyChunksPresent();
                 }
                 StoredManifest m = forms.choose(id, header, headerBytes, liveParent());

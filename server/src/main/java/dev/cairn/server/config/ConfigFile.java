@@ -11,9 +11,8 @@ import java.util.Map;
  * turns it into a validated {@link DaemonConfig}.
  *
  * <p>Extending it: add a component here (and a record for a new section), resolve it in
- * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc. The section
- * planned by a later feature — {@code s3:} (pack storage) — goes here as a further component;
- * until then it is an unknown key and therefore an error.
+ * {@link ConfigLoader#resolve}, document it in docs/PROTOCOL.md or the feature's doc.
+ * {@code s3:} (pack storage) is {@link S3Section}.
  *
  * <p>{@code policies:} is kept as a tree and read by the retention engine's own parser
  * ({@code PolicyParser.parsePolicies}), so cairn.yaml and a policy file passed to trim accept
@@ -30,8 +29,8 @@ public record ConfigFile(
         @JsonProperty("store") StoreSection store,
         /* the retention policies, docs/GC.md "File format" */
         @JsonProperty("policies") JsonNode policies,
-        @JsonProperty("gc") GcSection gc
-        // s3: a later feature (see the class comment)
+        @JsonProperty("gc") GcSection gc,
+        @JsonProperty("s3") S3Section s3
 ) {
 
     /** PEM files; both or neither. */
@@ -82,6 +81,29 @@ public record ConfigFile(
             @JsonProperty("every") String every,
             @JsonProperty("initial_delay") String initialDelay,
             @JsonProperty("trim") Boolean trim) {
+    }
+
+    /**
+     * Packs on S3-compatible object storage (docs/S3.md); absent: packs on the local disk. Sizes
+     * take KiB/MiB/GiB suffixes, durations s/m/h.
+     */
+    public record S3Section(
+            @JsonProperty("endpoint") String endpoint,
+            @JsonProperty("bucket") String bucket,
+            @JsonProperty("prefix") String prefix,
+            @JsonProperty("region") String region,
+            @JsonProperty("path_style") Boolean pathStyle,
+            @JsonProperty("credentials_file") String credentialsFile,
+            @JsonProperty("cache_dir") String cacheDir,
+            @JsonProperty("cache_bytes") String cacheBytes,
+            @JsonProperty("multipart_threshold") String multipartThreshold,
+            @JsonProperty("max_attempts") Integer maxAttempts,
+            @JsonProperty("request_timeout") String requestTimeout,
+            @JsonProperty("metadata_backup") MetadataBackupSection metadataBackup) {
+    }
+
+    /** When the metadata is backed up to the bucket (besides before GC deletes and at shutdown). */
+    public record MetadataBackupSection(@JsonProperty("every") String every) {
     }
 
     public record Chunker(@JsonProperty("min") String min, @JsonProperty("avg") String avg,

@@ -45,7 +45,6 @@ public final class ConfigLoader {
     private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     /** Shorter tokens are too easy to guess; the daemon refuses them. */
     public static final int MIN_TOKEN_LENGTH = 16;
-    private static final Set<String> LATER_SECTIONS = Set.of("s3");
 
     private ConfigLoader() {
     }
@@ -76,7 +75,7 @@ public final class ConfigLoader {
 
     /** Parses YAML text into the raw file model. */
     public static ConfigFile parse(String name, String text) {
-        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null);
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null, null);
         try {
             ObjectMapper m = mapper();
             JsonNode tree = m.readTree(text);
@@ -89,10 +88,6 @@ public final class ConfigLoader {
             return m.treeToValue(tree, ConfigFile.class);
         } catch (UnrecognizedPropertyException e) {
             String path = path(e);
-            if (e.getPath().size() == 1 && LATER_SECTIONS.contains(e.getPropertyName())) {
-                throw new ConfigException(name + ": section '" + e.getPropertyName() + "' is not supported by this"
-                        + " version of cairnd yet");
-            }
             Set<String> known = new TreeSet<>();
             if (e.getKnownPropertyIds() != null) {
                 e.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
@@ -146,6 +141,9 @@ public final class ConfigLoader {
         }
         if (f.gc() != null) {
             d = d.withGc(gc(f.gc()));
+        }
+        if (f.s3() != null) {
+            d = d.withS3(S3Config.resolve(f.s3(), base));
         }
         return d;
     }

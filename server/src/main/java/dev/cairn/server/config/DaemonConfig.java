@@ -3,6 +3,7 @@ package dev.cairn.server.config;
 import dev.cairn.gc.GcOptions;
 import dev.cairn.gc.policy.PolicySet;
 import dev.cairn.protocol.wire.Limits;
+import dev.cairn.s3.S3Settings;
 import dev.cairn.store.RepositoryOptions;
 
 import java.net.InetAddress;
@@ -21,9 +22,11 @@ import java.util.Objects;
  * @param policies the retention policies of {@code policies:}, null: none (trim then needs a policy
  *                 with each request)
  * @param gc       GC tunables and schedule
+ * @param s3       where packs live on object storage ({@code s3:}), null: on the local disk
  */
 public record DaemonConfig(HostPort listen, Path data, Map<String, String> tokens, TlsFiles tls, HostPort metrics,
-                           ServerLimits limits, RepositoryOptions store, Policies policies, GcSettings gc) {
+                           ServerLimits limits, RepositoryOptions store, Policies policies, GcSettings gc,
+                           S3Settings s3) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:7433";
     public static final String DEFAULT_DATA = "./cairn-data";
@@ -44,43 +47,47 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
     /** No config file: the defaults. */
     public static DaemonConfig defaults() {
         return new DaemonConfig(HostPort.parse("listen", DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
-                ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults());
+                ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults(), null);
     }
 
     public DaemonConfig withListen(HostPort l) {
-        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, policies, gc);
+        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, policies, gc, s3);
     }
 
     public DaemonConfig withData(Path d) {
-        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, policies, gc);
+        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, policies, gc, s3);
     }
 
     public DaemonConfig withTokens(Map<String, String> t) {
-        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, policies, gc);
+        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, policies, gc, s3);
     }
 
     public DaemonConfig withTls(TlsFiles t) {
-        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, policies, gc);
+        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, policies, gc, s3);
     }
 
     public DaemonConfig withMetrics(HostPort m) {
-        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, policies, gc);
+        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, policies, gc, s3);
     }
 
     public DaemonConfig withLimits(ServerLimits l) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, policies, gc);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, policies, gc, s3);
     }
 
     public DaemonConfig withStore(RepositoryOptions s) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, policies, gc);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, policies, gc, s3);
     }
 
     public DaemonConfig withPolicies(Policies p) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, p, gc);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, p, gc, s3);
+    }
+
+    public DaemonConfig withS3(S3Settings s) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, gc, s);
     }
 
     public DaemonConfig withGc(GcSettings g) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, g);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, g, s3);
     }
 
     /**

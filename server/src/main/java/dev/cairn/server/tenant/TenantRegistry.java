@@ -1,6 +1,8 @@
 package dev.cairn.server.tenant;
 
 import dev.cairn.protocol.chunk.ChunkId;
+import dev.cairn.s3.S3Settings;
+import dev.cairn.s3.S3Stores;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.store.Repository;
 import org.slf4j.Logger;
@@ -46,13 +48,13 @@ public final class TenantRegistry implements Closeable {
         List<TokenDigest> digests = new ArrayList<>();
         try {
             if (config.tokens().isEmpty()) {
-                tenants.put(Tenant.DEFAULT, new Tenant(Tenant.DEFAULT, Repository.open(config.data(), config.store())));
+                tenants.put(Tenant.DEFAULT, new Tenant(Tenant.DEFAULT, openStore(config, Tenant.DEFAULT)));
             }
             for (Map.Entry<String, String> e : config.tokens().entrySet()) {
                 String name = e.getValue();
                 Tenant t = tenants.get(name);
                 if (t == null) {
-                    t = new Tenant(name, Repository.open(dirOf(config.data(), name), config.store()));
+                    t = new Tenant(name, openStore(config, name));
                     tenants.put(name, t);
                 }
                 digests.add(new TokenDigest(sha256(e.getKey()), t));
@@ -69,6 +71,33 @@ public final class TenantRegistry implements Closeable {
         }
         log.info("tenants: {}{}", tenants.keySet(), digests.isEmpty() ? " (no tokens: authentication off)" : "");
         return new TenantRegistry(tenants, digests);
+    }
+
+    /**
+     * Opens tenant {@code name}'s store: packs on the local disk, or with {@code s3:} in the
+     * bucket under the tenant's prefix (the data directory then holds metadata and cache).
+     */
+    private static Repository openStore(DaemonConfig config, String name) throws IOException {
+        Path dir = dirOf(config.data(), name);
+        if (config.s3() == null) {
+            return Repository.open(dir, config.store());
+        }
+        return S3Stores.open(dir, config.store(), s3Of(config, name));
+    }
+
+    /** The S3 settings of tenant {@code name} (its own prefix), or null without {@code s3:}. */
+    public static S3Settings s3Of(DaemonConfig config, String name) {
+        return config.s3() == null ? null : config.s3().forTenant(name, name.equals(Tenant.DEFAULT));
+    }
+
+    /** The tenants {@code config} serves: "default" without tokens, else every tenant a token names. */
+    public static java.util.Set<String> namesOf(DaemonConfig config) {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        if (config.tokens().isEmpty()) {
+            names.add(Tenant.DEFAULT);
+        }
+        names.addAll(config.tokens().values());
+        return names;
     }
 
     /** Where tenant {@code name}'s store lives. */

@@ -48,6 +48,7 @@ public final class ChunkStore implements Closeable {
     private final MetaDb db;
     private final long packTargetBytes;
     private final AtomicLong epoch;
+    private final AtomicLong sealFailures = new AtomicLong();
 
     private final ConcurrentHashMap<ChunkId, ChunkLocation> pending = new ConcurrentHashMap<>();
     private final java.util.concurrent.locks.ReentrantReadWriteLock indexLock =
@@ -274,11 +275,22 @@ public final class ChunkStore implements Closeable {
         writeLock.lock();
         try {
             if (current != null && !current.unindexed.isEmpty()) {
-                current.writer.sync();
-                FaultPoints.reach("chunk.after-sync");
-                index(current.unindexed);
-                current.unindexed.clear();
+                if (packs.durableOnSync()) {
+                    current.writer.sync();
+                    FaultPoints.reach("chunk.after-sync");
+                    index(current.unindexed);
+                    current.unindexed.clear();
+                } else {
+                    // Only a sealed pack is durable in this backend (object storage: uploaded), so
+                    // the commit seals the open pack and waits for it below; small packs that
+                    // this leaves are the price of a commit that is durable where the data lives.
+                    roll();
+                }
             }
+            // A seal that failed before this flush is not this flush's to report: the sessions
+            // whose chunks it held see the failure count move and re-check them at commit. Left
+            // in the list, it would fail every later flush until the next roll.
+            sealing.removeIf(Future::isDone);
             waitFor = new ArrayList<>(sealing);
         } finally {
             writeLock.unlock();
@@ -397,11 +409,38 @@ public final class ChunkStore implements Closeable {
                 PackIndex idx = full.writer.seal();
                 index(full.unindexed);
                 log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
+            } catch (IOException | RuntimeException e) {
+                lost(full, e);
+                throw e;
             } finally {
                 sealingPacks.remove(full.writer.id());
             }
             return null;
         }));
+    }
+
+    /**
+     * A pack whose seal failed (fsync error, upload failed after its retries): its records never
+     * become durable, so they stop being pending (later lookups miss and the chunks are stored
+     * again), and the failure count moves so that a session that found one of them pending before
+     * re-checks its chunks at commit ({@link #sealFailures()}). The counter moves after the pending
+     * entries are gone: a session that reads the new count cannot have found them.
+     */
+    private void lost(OpenPack pack, Exception cause) {
+        for (PackIndex.Entry en : pack.unindexed) {
+            pending.remove(en.id(), en.location());
+        }
+        sealFailures.incrementAndGet();
+        log.error("pack {} could not be made durable ({} chunks will be stored again): {}", pack.writer.id(),
+                pack.unindexed.size(), cause.toString());
+    }
+
+    /**
+     * Packs whose seal failed so far. A put session notes it at its start; if it moved by commit,
+     * the session checks that every chunk it references is still stored before committing.
+     */
+    public long sealFailures() {
+        return sealFailures.get();
     }
 
     /** Indexes durable records, then drops them from the pending map (never the other way round). */

@@ -259,6 +259,35 @@ public final class MetaDb implements Closeable {
         }
     }
 
+    /**
+     * Writes a consistent, openable copy of the database to {@code target} (which must not exist)
+     * with RocksDB's Checkpoint: memtables are flushed, SST files are hard-linked (same file
+     * system) or copied, the rest is copied. Used by the metadata backup to object storage.
+     */
+    public void checkpoint(Path target) throws CairnException {
+        enter();
+        try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+            cp.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw wrap("checkpoint", e);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * The sequence number of the last write. It moves with every write batch, so two equal
+     * readings mean nothing was written in between (a backup can be skipped).
+     */
+    public long latestSequenceNumber() throws CairnException {
+        enter();
+        try {
+            return db.getLatestSequenceNumber();
+        } finally {
+            exit();
+        }
+    }
+
     /** An estimate of the number of keys in a family (RocksDB's "rocksdb.estimate-num-keys"). */
     public long estimateKeys(Cf cf) throws CairnException {
         enter();

@@ -10,7 +10,12 @@ public final class PackNotFoundException extends IOException {
     private final transient PackId pack;
 
     public PackNotFoundException(PackId pack, Path path, Throwable cause) {
-        super("pack " + pack + " not found at " + path, cause);
+        this(pack, String.valueOf(path), cause);
+    }
+
+    /** {@code where}: where the pack was looked for, e.g. an object-store URL. */
+    public PackNotFoundException(PackId pack, String where, Throwable cause) {
+        super("pack " + pack + " not found at " + where, cause);
         this.pack = pack;
     }
 

@@ -71,6 +71,32 @@ public interface PackStore extends Closeable {
     /** Removes a pack. Only the sweeper calls this, after the index no longer points into it. */
     void delete(PackId id) throws IOException;
 
+    /**
+     * Removes several packs; packs that are already gone are skipped. Same contract as
+     * {@link #delete} for each pack. Backends with batched deletes (object storage: one request per
+     * 1000 keys) override this; the default deletes one by one.
+     */
+    default void deleteAll(List<PackId> ids) throws IOException {
+        for (PackId id : ids) {
+            try {
+                delete(id);
+            } catch (PackNotFoundException | java.nio.file.NoSuchFileException e) {
+                // already gone: a previous attempt (or a crashed GC) deleted it
+            }
+        }
+    }
+
+    /**
+     * True if {@link PackWriter#sync()} makes appended records durable in this backend, so that
+     * they may be indexed while the pack stays open (local disk: an fsync). False for backends
+     * where only a sealed pack is durable (object storage: a pack is durable once its upload
+     * completed); {@link dev.cairn.store.chunk.ChunkStore#flush()} then seals the open pack instead
+     * of syncing it, so every commit's chunks are in sealed, durable packs before its manifest.
+     */
+    default boolean durableOnSync() {
+        return true;
+    }
+
     /** Receives records from {@link #scan}. */
     interface RecordVisitor {
         /** One valid record; {@code chunk} is only valid during the call. */

@@ -49,8 +49,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       one snapshot of every manifest and every open session ({@link Marker});</li>
  *   <li><b>sweep</b>: remove index entries of dead chunks (old epoch, unmarked, not protected),
  *       under the index lock, in bounded batches; delete orphan segments; count live bytes per pack;</li>
- *   <li><b>repack</b>: copy the live chunks of packs whose dead share exceeds the threshold into
- *       new packs, make them durable, switch the index in one batch (with the journal);</li>
+ *   <li><b>repack</b>: copy the live chunks of packs whose dead share exceeds the threshold, and of
+ *       small packs once there are several, into new packs, make them durable, switch the index in
+ *       one batch (with the journal);</li>
  *   <li><b>delete</b>: delete packs with nothing live and the repacked ones.</li>
  * </ol>
  * A dry run computes every number the same way and changes nothing.
@@ -63,6 +64,10 @@ public final class GarbageCollector {
     private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
     static final int DELETE_BATCH = 4096;
     static final int EXPIRE_GROUP = 500;
+    /** A pack smaller than the target size divided by this is "small". */
+    static final int SMALL_PACK_FRACTION = 8;
+    /** Small packs are merged once there are at least this many. */
+    static final int MIN_SMALL_PACKS_TO_MERGE = 4;
 
     private final Repository repo;
     private final Clock clock;
@@ -173,6 +178,8 @@ public final class GarbageCollector {
             long reclaimed = 0;
             List<PackId> ordered = new ArrayList<>(candidates.keySet());
             ordered.sort(Comparator.naturalOrder());
+            List<PackId> small = new ArrayList<>();
+            long smallLimit = repo.options().packTargetBytes() / SMALL_PACK_FRACTION;
             for (PackId p : ordered) {
                 long size = candidates.get(p);
                 PackStats st = stats.getOrDefault(p, new PackStats());
@@ -183,6 +190,18 @@ public final class GarbageCollector {
                     toRewrite.add(p);
                     bytesCopied += st.liveBytes;
                     reclaimed += size - st.liveBytes;
+                } else if (size < smallLimit) {
+                    small.add(p);
+                }
+            }
+            // Merge small, mostly live packs (each commit and each GC seals the pack being filled,
+            // so they accumulate): many small files or objects cost metadata, opens and requests.
+            if (small.size() >= MIN_SMALL_PACKS_TO_MERGE) {
+                for (PackId p : small) {
+                    PackStats st = stats.get(p);
+                    toRewrite.add(p);
+                    bytesCopied += st.liveBytes;
+                    reclaimed += candidates.get(p) - st.liveBytes;
                 }
             }
 

@@ -264,4 +264,26 @@ class GcTest {
         assertThat(again.packsRewritten()).isZero();
         assertThat(again.chunksFreed()).isZero();
     }
+
+    @Test
+    void smallLivePacksAreMerged() throws Exception {
+        // Each GC seals the pack being filled: five rounds of small puts leave five small packs.
+        for (int round = 0; round < 5; round++) {
+            byte[] b = TestData.random(500 + round, 20_000);
+            data.add(b);
+            ids.add(StoreFixture.put(repo, StoreFixture.opts("small", round), b).id());
+            repo.chunks().sealCurrent();
+        }
+        var inUse = repo.chunks().packsInUse();
+        long before = repo.packs().list().stream().filter(p -> !inUse.contains(p.id())).count();
+        assertThat(before).isGreaterThanOrEqualTo(5);
+        GcReport dry = gc(true);
+        GcReport r = gc(false);
+        assertThat(r.outcome()).isEqualTo(dry.outcome());
+        assertThat(r.packsRewritten()).isGreaterThanOrEqualTo(5);
+        var inUseAfter = repo.chunks().packsInUse();
+        assertThat(repo.packs().list().stream().filter(p -> !inUseAfter.contains(p.id())).count()).isLessThan(before);
+        assertLiveRestoreAndClean();
+        assertNoOrphans();
+    }
 }

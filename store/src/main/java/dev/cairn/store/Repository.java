@@ -280,7 +280,7 @@ public final class Repository implements Closeable {
             throw new CairnException(Status.BAD_REQUEST, "a delta put needs a parent");
         }
         try (PutSession s = begin(opts)) {
-            new PatchApplier(this, s).apply(patches);
+            s.applyPatches(patches);
             return s.commit();
         }
     }

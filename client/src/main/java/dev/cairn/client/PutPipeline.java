@@ -339,7 +339,7 @@ final class PutPipeline {
         List<Message.WireChunk> frame = new ArrayList<>();
         long frameBytes = 0;
         for (int i : indices) {
-            EncodedChunk e = codec.encode(b.data(), b.offset(i), b.length(i), dst, dstOff);
+            EncodedChunk e = codec.encode(b.data(), b.offset(i), b.length(i), dst, dstOff, limits.compression());
             if (e.data() == dst) {
                 dstOff += e.length();
             }

@@ -30,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class PutPipelineTest {
     static final ChunkerParams SMALL = new ChunkerParams(256, 1024, 4096);
     /** Small limits so one batch needs several HAVEs, UPLOADs and REFS. */
-    static final Limits TIGHT = new Limits(Limits.defaults().maxFrame(), 50, 20, 40, 64, 32, 1 << 20, 300);
+    static final Limits TIGHT = new Limits(Limits.defaults().maxFrame(), 50, 20, 40, 64, 32, 1 << 20, 300,
+            dev.cairn.protocol.chunk.Compression.FAST);
 
     ExecutorService pool;
     FakeExchange fake;

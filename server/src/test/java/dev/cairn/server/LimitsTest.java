@@ -33,7 +33,7 @@ class LimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Limits wire = new Limits(Wire.MIN_MAX_FRAME, 16, 4, 8, 2, 32, 1000, 1);
+        Limits wire = new Limits(Wire.MIN_MAX_FRAME, 16, 4, 8, 2, 32, 1000, 1, dev.cairn.protocol.chunk.Compression.FAST);
         daemon = CairnDaemon.start(DaemonFixture.config(dir.resolve("data")).withLimits(
                 new DaemonConfig.ServerLimits(wire, 64L << 20, 512L << 20, 6, Duration.ofSeconds(10),
                         Duration.ofSeconds(10), 4)));

@@ -37,6 +37,7 @@ final class Ingest {
     private final PutSession session;
     private final EntryBuilder entry;
     private final ChunkBatcher batcher;
+    private final dev.cairn.protocol.chunk.Compression compression;
     private final ArrayDeque<CompletableFuture<Processed>> inFlight = new ArrayDeque<>();
     private IOException failure;
 
@@ -50,6 +51,7 @@ final class Ingest {
         this.session = session;
         this.entry = entry;
         this.batcher = new ChunkBatcher(repo.chunker(), BATCH_BYTES, this::submit);
+        this.compression = repo.options().compression();
     }
 
     void write(byte[] b, int off, int len) throws IOException {
@@ -115,7 +117,7 @@ final class Ingest {
         EncodedChunk[] missing = new EncodedChunk[n];
         for (int i = 0; i < n; i++) {
             if (!have[i]) {
-                missing[i] = ChunkCodec.shared().encode(batch.data(), batch.offset(i), batch.length(i));
+                missing[i] = ChunkCodec.shared().encode(batch.data(), batch.offset(i), batch.length(i), compression);
             }
         }
         return new Processed(batch, ids, missing);

@@ -227,7 +227,7 @@ final class PatchApplier {
     private void emit(byte[] data, int off, int len, EntryBuilder out) throws IOException {
         ChunkId id = ChunkId.of(data, off, len);
         if (repo.chunks().locate(id) == null) {
-            EncodedChunk e = ChunkCodec.shared().encode(data, off, len);
+            EncodedChunk e = ChunkCodec.shared().encode(data, off, len, repo.options().compression());
             if (repo.chunks().store(id, e)) {
                 session.recordStored(len, e.length());
             }

@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.protocol.chunk.Compression;
 
 /**
  * Tunables of a {@link Repository}.
@@ -14,9 +15,10 @@ import dev.cairn.protocol.chunk.ChunkerParams;
  * @param deltaWindow      refs of look-ahead when aligning a new entry against its parent
  * @param workers          threads hashing, compressing and reading ahead (0: available cores)
  * @param readAhead        chunks a reader keeps in flight
+ * @param compression      how new chunks are encoded (LZ4 or zstd); readers decode both
  */
 public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int maxChainDepth, double deltaMaxRatio,
-                                int deltaWindow, int workers, int readAhead) {
+                                int deltaWindow, int workers, int readAhead, Compression compression) {
 
     public RepositoryOptions {
         if (packTargetBytes < 1 << 20) {
@@ -25,29 +27,35 @@ public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int
         if (maxChainDepth < 0 || maxChainDepth > 100) {
             throw new IllegalArgumentException("maxChainDepth must be within 0..100");
         }
+        java.util.Objects.requireNonNull(compression, "compression");
         if (!(deltaMaxRatio > 0 && deltaMaxRatio <= 1)) {
             throw new IllegalArgumentException("deltaMaxRatio must be in (0, 1]");
         }
     }
 
     public static RepositoryOptions defaults() {
-        return new RepositoryOptions(null, 64L << 20, 10, 0.5, 4096, 0, 16);
+        return new RepositoryOptions(null, 64L << 20, 10, 0.5, 4096, 0, 16, Compression.FAST);
     }
 
     public RepositoryOptions withChunker(ChunkerParams p) {
-        return new RepositoryOptions(p, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead);
+        return new RepositoryOptions(p, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
     }
 
     public RepositoryOptions withPackTargetBytes(long n) {
-        return new RepositoryOptions(chunker, n, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead);
+        return new RepositoryOptions(chunker, n, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
     }
 
     public RepositoryOptions withMaxChainDepth(int n) {
-        return new RepositoryOptions(chunker, packTargetBytes, n, deltaMaxRatio, deltaWindow, workers, readAhead);
+        return new RepositoryOptions(chunker, packTargetBytes, n, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
     }
 
     public RepositoryOptions withWorkers(int n) {
-        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, n, readAhead);
+        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, n, readAhead, compression);
+    }
+
+    public RepositoryOptions withCompression(Compression c) {
+        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers,
+                readAhead, c);
     }
 
     public int effectiveWorkers() {

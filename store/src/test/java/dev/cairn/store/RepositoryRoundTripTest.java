@@ -254,4 +254,25 @@ class RepositoryRoundTripTest {
             assertThatThrownBy(() -> repo.resolve("zz")).hasMessageContaining("not a checkpoint id");
         }
     }
+
+    @Test
+    void compactCompressionStoresZstdAndReadsBackEveryCodec() throws IOException {
+        byte[] text = dev.cairn.protocol.chunk.TestData.pages(3, 200);
+        long fastBytes;
+        PutResult fast;
+        try (Repository repo = StoreFixture.open(dir)) {
+            fast = put(repo, opts("c", 0), text);
+            fastBytes = fast.storedBytes();
+        }
+        // The same store reopened in compact mode: new chunks get zstd, old LZ4 ones still read.
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions()
+                .withCompression(dev.cairn.protocol.chunk.Compression.COMPACT))) {
+            byte[] other = dev.cairn.protocol.chunk.TestData.pages(4, 200);
+            PutResult compact = put(repo, opts("c", 1), other);
+            assertThat(compact.storedBytes()).isLessThan(fastBytes);
+            assertThat(get(repo, fast.id())).isEqualTo(text);
+            assertThat(get(repo, compact.id())).isEqualTo(other);
+            assertThat(repo.verify(true).clean()).isTrue();
+        }
+    }
 }

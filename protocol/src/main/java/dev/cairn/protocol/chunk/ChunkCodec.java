@@ -14,7 +14,7 @@ import java.util.Objects;
  *
  * <p>The codec numbers are part of the pack format and the wire protocol (docs/FORMAT.md): never
  * renumber them. {@value #RAW} stores the bytes as they are, {@value #LZ4} is one LZ4 block (no
- * frame, no length prefix: the raw length travels beside it), {@code 2} is reserved for zstd.
+ * frame, no length prefix: the raw length travels beside it), {@value #ZSTD} is one zstd frame.
  *
  * <p>Encoding picks {@link #RAW} when LZ4 would save less than 1/32 of the bytes (see
  * {@link #encode(byte[], int, int, byte[], int)}), so a stored payload is never longer than the
@@ -30,7 +30,10 @@ public final class ChunkCodec {
     public static final int RAW = 0;
     /** Payload is one LZ4 block. */
     public static final int LZ4 = 1;
-    // 2 is reserved for zstd; see docs/FORMAT.md.
+    /** Payload is one zstd frame (level 1 when Cairn writes it). */
+    public static final int ZSTD = 2;
+    /** The zstd level of {@link Compression#COMPACT}: the fast end, where zstd still beats LZ4 on size. */
+    static final int ZSTD_LEVEL = 1;
 
     private static final ChunkCodec SHARED = new ChunkCodec(defaultFactory());
 
@@ -63,7 +66,7 @@ public final class ChunkCodec {
 
     /** True for the codec numbers this build can decode. */
     public static boolean isKnown(int codec) {
-        return codec == RAW || codec == LZ4;
+        return codec == RAW || codec == LZ4 || codec == ZSTD;
     }
 
     /** A short name for messages: "raw", "lz4", or "codec#N". */
@@ -71,6 +74,7 @@ public final class ChunkCodec {
         return switch (codec) {
             case RAW -> "raw";
             case LZ4 -> "lz4";
+            case ZSTD -> "zstd";
             default -> "codec#" + codec;
         };
     }
@@ -83,6 +87,7 @@ public final class ChunkCodec {
         if (rawLength < 0) {
             throw new IllegalArgumentException("negative length: " + rawLength);
         }
+        // LZ4's bound (LZ4_COMPRESSBOUND) exceeds zstd's (ZSTD_COMPRESSBOUND) for every size.
         return rawLength + rawLength / 255 + 16;
     }
 
@@ -92,8 +97,13 @@ public final class ChunkCodec {
      * must not modify {@code raw} while the result is in use.
      */
     public EncodedChunk encode(byte[] raw, int off, int len) {
+        return encode(raw, off, len, Compression.FAST);
+    }
+
+    /** Like {@link #encode(byte[], int, int)}, with the given compression mode. */
+    public EncodedChunk encode(byte[] raw, int off, int len, Compression mode) {
         Objects.checkFromIndexSize(off, len, raw.length);
-        return encode(raw, off, len, new byte[maxEncodedLength(len)], 0);
+        return encode(raw, off, len, new byte[maxEncodedLength(len)], 0, mode);
     }
 
     /**
@@ -107,6 +117,15 @@ public final class ChunkCodec {
      * @throws IllegalArgumentException if {@code dst} is too small
      */
     public EncodedChunk encode(byte[] raw, int off, int len, byte[] dst, int dstOff) {
+        return encode(raw, off, len, dst, dstOff, Compression.FAST);
+    }
+
+    /**
+     * Encodes with the given mode into {@code dst} (see {@link #encode(byte[], int, int, byte[], int)}):
+     * {@link Compression#FAST} tries LZ4, {@link Compression#COMPACT} zstd; either is kept only if
+     * it saves at least 1/32 of the bytes.
+     */
+    public EncodedChunk encode(byte[] raw, int off, int len, byte[] dst, int dstOff, Compression mode) {
         Objects.checkFromIndexSize(off, len, raw.length);
         int bound = maxEncodedLength(len);
         if (dstOff < 0 || dst.length - dstOff < bound) {
@@ -116,7 +135,18 @@ public final class ChunkCodec {
         if (len == 0) {
             return new EncodedChunk(RAW, 0, raw, off, 0);
         }
-        int compressed = compressor.compress(raw, off, len, dst, dstOff, bound);
+        int codec = LZ4;
+        int compressed;
+        if (mode == Compression.COMPACT) {
+            codec = ZSTD;
+            long n = com.github.luben.zstd.Zstd.compressByteArray(dst, dstOff, bound, raw, off, len, ZSTD_LEVEL);
+            if (com.github.luben.zstd.Zstd.isError(n)) {
+                return new EncodedChunk(RAW, len, raw, off, len); // cannot happen with a full bound
+            }
+            compressed = (int) n;
+        } else {
+            compressed = compressor.compress(raw, off, len, dst, dstOff, bound);
+        }
         // Keep LZ4 only if it saves at least 1/32 (~3%) of the bytes, and at least one byte. Every
         // read of an LZ4 chunk pays a decode pass and an extra copy; below ~3% that costs more
         // than the disk and network it saves (random, encrypted and already-compressed tensors
@@ -124,7 +154,7 @@ public final class ChunkCodec {
         // chunks bound stored payloads too.
         int minSaving = Math.max(1, len >>> 5);
         if (len - compressed >= minSaving) {
-            return new EncodedChunk(LZ4, len, dst, dstOff, compressed);
+            return new EncodedChunk(codec, len, dst, dstOff, compressed);
         }
         return new EncodedChunk(RAW, len, raw, off, len);
     }
@@ -172,6 +202,23 @@ public final class ChunkCodec {
             System.arraycopy(chunk.data(), chunk.offset(), dst, dstOff, rawLength);
             return rawLength;
         }
+        if (codec == ZSTD) {
+            long n;
+            try {
+                // dstSize = rawLength: a frame that would decode to more fails inside zstd.
+                n = com.github.luben.zstd.Zstd.decompressByteArray(dst, dstOff, rawLength, chunk.data(), chunk.offset(),
+                        chunk.length());
+            } catch (RuntimeException e) {
+                throw new CorruptChunkException(codec, rawLength, "malformed zstd frame of " + chunk.length()
+                        + " bytes: " + e.getMessage(), e);
+            }
+            if (com.github.luben.zstd.Zstd.isError(n) || n != rawLength) {
+                throw new CorruptChunkException(codec, rawLength, com.github.luben.zstd.Zstd.isError(n)
+                        ? "malformed zstd frame: " + com.github.luben.zstd.Zstd.getErrorName(n)
+                        : "decoded length expected " + rawLength + ", actual " + n);
+            }
+            return rawLength;
+        }
         int decoded;
         try {
             // maxDestLen = rawLength: a block that would expand beyond the promised length fails
@@ -191,7 +238,7 @@ public final class ChunkCodec {
     private static void checkCodec(int codec) {
         if (!isKnown(codec)) {
             throw new IllegalArgumentException("unknown chunk codec " + codec + " (this build knows "
-                    + RAW + "=raw, " + LZ4 + "=lz4)");
+                    + RAW + "=raw, " + LZ4 + "=lz4, " + ZSTD + "=zstd)");
         }
     }
 

@@ -14,9 +14,12 @@ package dev.cairn.protocol.wire;
  * @param maxInFlight          requests per connection the server works on before it stops reading
  * @param maxPatchBytes        patch bytes one delta session may hold
  * @param idleTimeoutSeconds   a connection with no traffic and no request in flight is closed after this
+ * @param compression          how the store wants new chunks encoded (clients follow it; the server
+ *                             accepts every codec)
  */
 public record Limits(int maxFrame, int maxHaveIds, int maxUploadChunks, int maxRefs, int maxSessions,
-                     int maxInFlight, long maxPatchBytes, int idleTimeoutSeconds) {
+                     int maxInFlight, long maxPatchBytes, int idleTimeoutSeconds,
+                     dev.cairn.protocol.chunk.Compression compression) {
 
     static final int KEY_MAX_FRAME = 1;
     static final int KEY_MAX_HAVE_IDS = 2;
@@ -26,9 +29,11 @@ public record Limits(int maxFrame, int maxHaveIds, int maxUploadChunks, int maxR
     static final int KEY_MAX_IN_FLIGHT = 6;
     static final int KEY_MAX_PATCH_BYTES = 7;
     static final int KEY_IDLE_TIMEOUT_SECONDS = 8;
-    static final int KEY_COUNT = 8;
+    static final int KEY_COMPRESSION = 9;
+    static final int KEY_COUNT = 9;
 
     public Limits {
+        java.util.Objects.requireNonNull(compression, "compression");
         if (maxFrame < Wire.MIN_MAX_FRAME) {
             throw new IllegalArgumentException("maxFrame must be at least " + Wire.MIN_MAX_FRAME + ", got " + maxFrame);
         }
@@ -42,6 +47,12 @@ public record Limits(int maxFrame, int maxHaveIds, int maxUploadChunks, int maxR
 
     /** The daemon's defaults. */
     public static Limits defaults() {
-        return new Limits(Wire.MIN_MAX_FRAME, 8192, 4096, 8192, 64, 32, 64L << 20, 300);
+        return new Limits(Wire.MIN_MAX_FRAME, 8192, 4096, 8192, 64, 32, 64L << 20, 300,
+                dev.cairn.protocol.chunk.Compression.FAST);
+    }
+
+    public Limits withCompression(dev.cairn.protocol.chunk.Compression c) {
+        return new Limits(maxFrame, maxHaveIds, maxUploadChunks, maxRefs, maxSessions, maxInFlight, maxPatchBytes,
+                idleTimeoutSeconds, c);
     }
 }

@@ -769,6 +769,7 @@ public final class MessageCodec {
         kv(b, Limits.KEY_MAX_IN_FLIGHT, l.maxInFlight());
         kv(b, Limits.KEY_MAX_PATCH_BYTES, l.maxPatchBytes());
         kv(b, Limits.KEY_IDLE_TIMEOUT_SECONDS, l.idleTimeoutSeconds());
+        kv(b, Limits.KEY_COMPRESSION, l.compression().code());
     }
 
     private static void kv(ByteBuf b, int key, long value) {
@@ -1272,14 +1273,16 @@ public final class MessageCodec {
                 v[key] = value; // unknown keys: limits of a newer server, ignored by this client
             }
         }
-        for (int k = 1; k <= Limits.KEY_COUNT; k++) {
+        for (int k = 1; k <= Limits.KEY_IDLE_TIMEOUT_SECONDS; k++) {
             if (v[k] < 0) {
                 throw new MalformedDataException("HELLO_OK lacks limit " + k);
             }
         }
+        // compression (key 9) is optional: absent means LZ4, as before it existed.
         return new Limits(Math.toIntExact(v[Limits.KEY_MAX_FRAME]), Math.toIntExact(v[Limits.KEY_MAX_HAVE_IDS]),
                 Math.toIntExact(v[Limits.KEY_MAX_UPLOAD_CHUNKS]), Math.toIntExact(v[Limits.KEY_MAX_REFS]),
                 Math.toIntExact(v[Limits.KEY_MAX_SESSIONS]), Math.toIntExact(v[Limits.KEY_MAX_IN_FLIGHT]),
-                v[Limits.KEY_MAX_PATCH_BYTES], Math.toIntExact(v[Limits.KEY_IDLE_TIMEOUT_SECONDS]));
+                v[Limits.KEY_MAX_PATCH_BYTES], Math.toIntExact(v[Limits.KEY_IDLE_TIMEOUT_SECONDS]),
+                dev.cairn.protocol.chunk.Compression.ofCode(v[Limits.KEY_COMPRESSION] < 0 ? 0 : v[Limits.KEY_COMPRESSION]));
     }
 }

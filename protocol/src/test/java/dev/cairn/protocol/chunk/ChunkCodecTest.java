@@ -199,9 +199,9 @@ class ChunkCodecTest {
 
     @Test
     void unknownCodecNamesTheValue() {
-        EncodedChunk e = new EncodedChunk(2, 3, new byte[3], 0, 3);
+        EncodedChunk e = new EncodedChunk(3, 3, new byte[3], 0, 3);
         assertThatThrownBy(() -> ChunkCodec.shared().decode(e))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown chunk codec 2");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown chunk codec 3");
         assertThatThrownBy(() -> ChunkCodec.shared().decodeInto(new EncodedChunk(-7, 3, new byte[3], 0, 3), new byte[3], 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-7");
     }
@@ -211,5 +211,59 @@ class ChunkCodecTest {
         EncodedChunk e = ChunkCodec.shared().encode(new byte[100], 0, 100);
         assertThatThrownBy(() -> ChunkCodec.shared().decodeInto(e, new byte[99], 0))
                 .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void compactModeUsesZstdWhereItPaysAndRoundTrips() throws Exception {
+        ChunkCodec c = ChunkCodec.shared();
+        byte[] text = compressible(20_000, SEED + 40);
+        EncodedChunk z = c.encode(text, 0, text.length, Compression.COMPACT);
+        assertThat(z.codec()).isEqualTo(ChunkCodec.ZSTD);
+        assertThat(z.length()).isLessThan(text.length / 2);
+        assertThat(c.decode(z)).isEqualTo(text);
+        EncodedChunk lz4 = c.encode(text, 0, text.length, Compression.FAST);
+        assertThat(lz4.codec()).isEqualTo(ChunkCodec.LZ4);
+        assertThat(z.length()).isLessThan(lz4.length());
+        byte[] noise = random(20_000, SEED + 41);
+        EncodedChunk r = c.encode(noise, 0, noise.length, Compression.COMPACT);
+        assertThat(r.codec()).isEqualTo(ChunkCodec.RAW);
+        assertThat(c.decode(r)).isEqualTo(noise);
+        // Float-like weights: random mantissas, a few exponent values. LZ4 cannot shrink them; zstd can.
+        byte[] weights = random(32_768, SEED + 42);
+        for (int i = 3; i < weights.length; i += 4) {
+            weights[i] = (byte) (0x3c + (weights[i] & 1));
+        }
+        assertThat(c.encode(weights, 0, weights.length, Compression.FAST).codec()).isEqualTo(ChunkCodec.RAW);
+        EncodedChunk w = c.encode(weights, 0, weights.length, Compression.COMPACT);
+        assertThat(w.codec()).isEqualTo(ChunkCodec.ZSTD);
+        assertThat(c.decode(w)).isEqualTo(weights);
+    }
+
+    @Test
+    void damagedZstdFramesAreTypedErrors() throws Exception {
+        ChunkCodec c = ChunkCodec.shared();
+        byte[] text = compressible(10_000, SEED + 43);
+        EncodedChunk z = c.encode(text, 0, text.length, Compression.COMPACT);
+        byte[] payload = Arrays.copyOfRange(z.data(), z.offset(), z.offset() + z.length());
+        // Wrong promised length, in both directions.
+        assertThatThrownBy(() -> c.decode(new EncodedChunk(ChunkCodec.ZSTD, text.length - 1, payload, 0, payload.length)))
+                .isInstanceOf(CorruptChunkException.class);
+        assertThatThrownBy(() -> c.decode(new EncodedChunk(ChunkCodec.ZSTD, text.length + 1, payload, 0, payload.length)))
+                .isInstanceOf(CorruptChunkException.class);
+        // Every single flipped byte either fails to decode or decodes to other bytes: never silently wrong length.
+        SplittableRandom rnd = new SplittableRandom(SEED + 44);
+        for (int k = 0; k < 200; k++) {
+            byte[] bad = payload.clone();
+            bad[rnd.nextInt(bad.length)] ^= (byte) (1 + rnd.nextInt(255));
+            try {
+                byte[] out = c.decode(new EncodedChunk(ChunkCodec.ZSTD, text.length, bad, 0, bad.length));
+                assertThat(out).hasSize(text.length);
+            } catch (CorruptChunkException expected) {
+                // detected
+            }
+        }
+        // Truncated frame.
+        assertThatThrownBy(() -> c.decode(new EncodedChunk(ChunkCodec.ZSTD, text.length, payload, 0, payload.length / 2)))
+                .isInstanceOf(CorruptChunkException.class);
     }
 }

@@ -68,6 +68,7 @@ class ProtocolDocTest {
         assertThat(doc).contains("| 6 | maxInFlight | " + d.maxInFlight() + " |");
         assertThat(doc).contains("| 7 | maxPatchBytes | " + group(d.maxPatchBytes()) + " |");
         assertThat(doc).contains("| 8 | idleTimeoutSeconds | " + d.idleTimeoutSeconds() + " |");
+        assertThat(doc).contains("| 9 | compression | " + d.compression().code() + " |");
         assertThat(doc).contains(group(Wire.MIN_MAX_FRAME) + "** (16 MiB + 64 KiB");
         assertThat(doc).contains("**" + group(Wire.HANDSHAKE_MAX_FRAME) + "** (`Wire.HANDSHAKE_MAX_FRAME`)");
     }

@@ -66,7 +66,9 @@ public record ConfigFile(
             @JsonProperty("pack_target_bytes") String packTargetBytes,
             @JsonProperty("max_chain_depth") Integer maxChainDepth,
             @JsonProperty("workers") Integer workers,
-            @JsonProperty("read_ahead") Integer readAhead) {
+            @JsonProperty("read_ahead") Integer readAhead,
+            /* "fast" (LZ4, default) or "compact" (zstd): how new chunks are encoded, announced to clients */
+            @JsonProperty("compression") String compression) {
     }
 
     /** Garbage collection: tunables, and the schedule (absent: no scheduled runs). */

@@ -226,7 +226,8 @@ public final class ConfigLoader {
                     or(l.maxInFlight(), w.maxInFlight()),
                     l.maxPatchBytes() == null ? w.maxPatchBytes() : Units.bytes("limits.max_patch_bytes", l.maxPatchBytes()),
                     l.idleTimeout() == null ? w.idleTimeoutSeconds()
-                            : seconds("limits.idle_timeout", Units.duration("limits.idle_timeout", l.idleTimeout())));
+                            : seconds("limits.idle_timeout", Units.duration("limits.idle_timeout", l.idleTimeout())),
+                    w.compression());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("limits: " + e.getMessage(), e);
         }
@@ -268,7 +269,10 @@ public final class ConfigLoader {
             }
             if (s.readAhead() != null) {
                 o = new RepositoryOptions(o.chunker(), o.packTargetBytes(), o.maxChainDepth(), o.deltaMaxRatio(),
-                        o.deltaWindow(), o.workers(), s.readAhead());
+                        o.deltaWindow(), o.workers(), s.readAhead(), o.compression());
+            }
+            if (s.compression() != null) {
+                o = o.withCompression(dev.cairn.protocol.chunk.Compression.parse(s.compression()));
             }
         } catch (IllegalArgumentException e) {
             throw new ConfigException("store: " + e.getMessage(), e);

@@ -228,7 +228,7 @@ final class Connection {
         log.debug("connection from {} authenticated: tenant {}, client '{}'", remote(), t.name(), h.clientName());
         var cfg = t.repo().config();
         send(Envelope.of(id, new Message.HelloOk(version, ctx.serverVersion, t.name(), cfg.storeId(), cfg.chunker(),
-                limits)));
+                limits.withCompression(t.repo().options().compression()))));
     }
 
     private void accept(int id, Message.Request req) {

@@ -96,7 +96,7 @@ class BackpressureTest {
     private EmbeddedChannel channel(int maxInFlight, long maxBytes, long maxBytesTotal) {
         Limits l = Limits.defaults();
         Limits wire = new Limits(l.maxFrame(), l.maxHaveIds(), l.maxUploadChunks(), l.maxRefs(), l.maxSessions(),
-                maxInFlight, l.maxPatchBytes(), l.idleTimeoutSeconds());
+                maxInFlight, l.maxPatchBytes(), l.idleTimeoutSeconds(), l.compression());
         DaemonConfig.ServerLimits limits = new DaemonConfig.ServerLimits(wire, maxBytes, maxBytesTotal, 100,
                 Duration.ofSeconds(10), Duration.ofSeconds(1), 1);
         ServerContext ctx = new ServerContext(limits, tenants, new Metrics(), pool, "test");

@@ -5,13 +5,6 @@ import dev.cairn.client.Patch;
 import dev.cairn.client.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.client.VerifyReport;
-import dev.cairn.gc.GarbageCollector;
-import dev.cairn.gc.GcCancel;
-import dev.cairn.gc.GcOptions;
-import dev.cairn.gc.GcReport;
-import dev.cairn.gc.TrimRequest;
-import dev.cairn.gc.Trimmer;
-import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.s3.S3ProxyServer;
@@ -28,10 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * cairnd with an {@code s3:} section against a real S3 server (S3Proxy): the client stores,
- * restores and verifies through the daemon; trims and GC run on the daemon's store (their wire
- * messages come with the maintenance protocol); then the data directory is lost, the metadata is
+ * restores, verifies, trims and collects through the daemon; then the data directory is lost, the metadata is
  * rebuilt from the bucket ({@code --restore-from-bucket}) and every surviving checkpoint restores
  * bit-exact.
  */
@@ -52,7 +41,6 @@ class S3DaemonE2eTest {
     @TempDir
     Path dir;
     static final Instant T0 = Instant.parse("2026-11-01T00:00:00Z");
-    final Clock clock = Clock.fixed(Instant.parse("2026-11-02T00:00:00Z"), ZoneOffset.UTC);
 
     private DaemonConfig config() throws IOException {
         S3ProxyServer s3 = S3ProxyServer.shared();
@@ -120,12 +108,11 @@ class S3DaemonE2eTest {
             System.arraycopy(patch, 0, deltaData, 500_000, patch.length);
             assertThat(read(c.open(deltaId))).isEqualTo(deltaData);
 
-            // trim the series to its newest two, then collect (on the daemon's own store)
-            Repository repo = tenant(d).repo();
-            String yaml = "policies:\n  - series: e2e/s3\n    last: 2\n    max_remove: 100%\n";
-            new Trimmer(repo, clock).trim(new TrimRequest(PolicyParser.parse(yaml), "t", yaml, null, false, false, "e2e"));
-            GcReport gc = new GarbageCollector(repo, Clock.offset(clock, Duration.ofDays(30)), GcOptions.defaults())
-                    .run(false, new GcCancel());
+            // trim the series to its newest two over the wire (no grace), then collect
+            String yaml = "policies:\n  - series: e2e/s3\n    last: 2\n    max_remove: 100%\n    grace: 0s\n";
+            var trim = c.trim(new dev.cairn.client.TrimRequest("e2e/s3", yaml, "e2e", false, false));
+            assertThat(trim.applied()).isTrue();
+            var gc = c.gc(false);
             assertThat(gc.manifestsDeleted()).isEqualTo(3); // the delta on the oldest was rebased, not broken
             VerifyReport v = c.verify(true);
             assertThat(v.problems()).isEmpty();

@@ -2,6 +2,7 @@ package dev.cairn.client;
 
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
+import dev.cairn.protocol.manifest.DirectoryLayout;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
 import dev.cairn.protocol.manifest.ManifestId;
@@ -23,17 +24,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +44,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
-import java.util.stream.Stream;
 
 /**
  * The Java client of a Cairn daemon ({@code cairnd}). Build one with {@link #builder()}, share it,
@@ -382,9 +379,9 @@ public final class CairnClient implements AutoCloseable {
 
     /** As {@link #putDirectory(PutOptions, Path)}, reporting bytes read to {@code progress}. */
     public PutResult putDirectory(PutOptions opts, Path root, LongConsumer progress) throws IOException {
-        List<DirectoryScanner.Item> items = DirectoryScanner.scan(root);
+        List<DirectoryLayout.Item> items = DirectoryLayout.scan(root, CairnClient::localError);
         return runPut(opts, p -> {
-            for (DirectoryScanner.Item it : items) {
+            for (DirectoryLayout.Item it : items) {
                 if (it.directory()) {
                     p.directory(it.name());
                     continue;
@@ -396,7 +393,7 @@ public final class CairnClient implements AutoCloseable {
                 p.endFile();
             }
         }, feed -> {
-            for (DirectoryScanner.Item it : items) {
+            for (DirectoryLayout.Item it : items) {
                 if (!it.directory()) {
                     try (InputStream in = Files.newInputStream(it.path(), LinkOption.NOFOLLOW_LINKS)) {
                         feed.entry(in);
@@ -575,36 +572,8 @@ public final class CairnClient implements AutoCloseable {
     /** As {@link #restore(ManifestId, Path)}, reporting bytes written to {@code progress}. */
     public void restore(ManifestId id, Path target, LongConsumer progress) throws IOException {
         CheckpointInfo info = show(id);
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new FileAlreadyExistsException(target.toString(), null, "restore target exists; choose a new path");
-        }
-        Path parentDir = target.toAbsolutePath().getParent();
-        Files.createDirectories(parentDir);
-        Path tmp = parentDir.resolve("." + target.getFileName() + ".cairn-tmp-" + Long.toHexString(System.nanoTime()));
-        try {
-            if (info.isStream()) {
-                writeEntry(id, info.entries().get(0), tmp, progress);
-            } else {
-                Files.createDirectory(tmp);
-                for (EntryHeader e : info.entries()) {
-                    EntryHeader.validateName(e.name());
-                    Path p = tmp.resolve(e.name()).normalize();
-                    if (!p.startsWith(tmp) || p.equals(tmp)) {
-                        throw CairnClientException.local(Status.CORRUPT, "entry name escapes the target: " + e.name(), null);
-                    }
-                    if (e.kind() == EntryKind.DIRECTORY) {
-                        Files.createDirectories(p);
-                    } else {
-                        Files.createDirectories(p.getParent());
-                        writeEntry(id, e, p, progress);
-                    }
-                }
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
-            throw e;
-        }
+        DirectoryLayout.restore(target, info.isStream(), info.entries(), (i, e, file) -> writeEntry(id, e, file, progress),
+                CairnClient::localError);
     }
 
     private void writeEntry(ManifestId id, EntryHeader h, Path file, LongConsumer progress) throws IOException {
@@ -621,15 +590,8 @@ public final class CairnClient implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
-        } catch (IOException | java.io.UncheckedIOException ignored) {
-            // best effort: a leftover temp file is named .*.cairn-tmp-*
-        }
+    private static CairnClientException localError(Status status, String message) {
+        return CairnClientException.local(status, message, null);
     }
 
     // ================================================================ metadata

@@ -4,6 +4,7 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.Chunker;
 import dev.cairn.protocol.chunk.ChunkerParams;
+import dev.cairn.protocol.manifest.DirectoryLayout;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
 import dev.cairn.protocol.manifest.ManifestId;
@@ -24,18 +25,13 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +40,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.stream.Stream;
 
 /**
  * A Cairn store on disk: the library API that the daemon serves and tests drive. Layout of the
@@ -220,46 +215,18 @@ public final class Repository implements Closeable {
      * Puts a directory checkpoint: every regular file below {@code root} becomes an entry named by
      * its relative path, every empty directory a directory entry. Symbolic links and special
      * files are refused (a checkpoint that silently lost them would not restore what was there).
+     * The rules are {@link DirectoryLayout#scan}'s, shared with the client.
      */
     public PutResult putDirectory(PutOptions opts, Path root) throws IOException {
-        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-            throw new CairnException(Status.BAD_REQUEST, root + " is not a directory");
-        }
-        List<String[]> items = new ArrayList<>(); // {name, "f"|"d"}
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                if (p.equals(root)) {
-                    continue;
-                }
-                String name = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
-                if (Files.isSymbolicLink(p)) {
-                    throw new CairnException(Status.BAD_REQUEST, "symbolic link " + p + " is not supported in a"
-                            + " checkpoint directory; replace it with the file it points to");
-                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    items.add(new String[] {name, "f"});
-                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    try (Stream<Path> inside = Files.list(p)) {
-                        if (inside.findAny().isEmpty()) {
-                            items.add(new String[] {name, "d"});
-                        }
-                    }
-                } else {
-                    throw new CairnException(Status.BAD_REQUEST, p + " is neither a regular file nor a directory");
-                }
-            }
-        }
-        items.sort(Comparator.comparing(a -> a[0].getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
-        if (items.isEmpty()) {
-            throw new CairnException(Status.BAD_REQUEST, root + " is empty; there is nothing to checkpoint");
-        }
+        List<DirectoryLayout.Item> items = DirectoryLayout.scan(root, CairnException::new);
         try (PutSession s = begin(opts)) {
-            for (String[] it : items) {
-                if (it[1].equals("d")) {
-                    s.directory(it[0]);
+            for (DirectoryLayout.Item it : items) {
+                if (it.directory()) {
+                    s.directory(it.name());
                     continue;
                 }
-                Ingest ingest = new Ingest(this, s, s.entry(it[0]));
-                try (InputStream in = Files.newInputStream(root.resolve(it[0]))) {
+                Ingest ingest = new Ingest(this, s, s.entry(it.name()));
+                try (InputStream in = Files.newInputStream(it.path(), LinkOption.NOFOLLOW_LINKS)) {
                     ingest.readFrom(in);
                     ingest.finish();
                 } catch (IOException | RuntimeException e) {
@@ -341,57 +308,18 @@ public final class Repository implements Closeable {
     /**
      * Restores a checkpoint to {@code target}: a file for a single stream, a directory otherwise.
      * Data goes to a temporary sibling first and is renamed into place when complete, so a failed
-     * restore leaves no partial result. {@code target} must not exist.
+     * restore leaves no partial result. {@code target} must not exist ({@link DirectoryLayout#restore}).
      */
     public void restore(ManifestId id, Path target) throws IOException {
         StoredManifest m = manifests.get(id);
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new FileAlreadyExistsException(target.toString(), null, "restore target exists; choose a new path");
-        }
-        Path parentDir = target.toAbsolutePath().getParent();
-        Files.createDirectories(parentDir);
-        Path tmp = parentDir.resolve("." + target.getFileName() + ".cairn-tmp-" + Long.toHexString(System.nanoTime()));
-        try {
-            if (m.header().isStream()) {
-                writeEntry(m, 0, tmp);
-            } else {
-                Files.createDirectory(tmp);
-                List<EntryHeader> es = m.header().entries();
-                for (int i = 0; i < es.size(); i++) {
-                    Path p = tmp.resolve(es.get(i).name()).normalize();
-                    if (!p.startsWith(tmp)) {
-                        throw new CairnException(Status.CORRUPT, "entry name escapes the target: " + es.get(i).name());
-                    }
-                    if (es.get(i).kind() == EntryKind.DIRECTORY) {
-                        Files.createDirectories(p);
-                    } else {
-                        Files.createDirectories(p.getParent());
-                        writeEntry(m, i, p);
-                    }
-                }
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
-            throw e;
-        }
+        DirectoryLayout.restore(target, m.header().isStream(), m.header().entries(), (i, e, file) -> writeEntry(m, i, file),
+                CairnException::new);
     }
 
     private void writeEntry(StoredManifest m, int entry, Path file) throws IOException {
         try (InputStream in = openEntry(m, entry);
              OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             in.transferTo(out);
-        }
-    }
-
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
-        } catch (IOException | java.io.UncheckedIOException ignored) {
-            // best effort: a leftover temp directory is named .*.cairn-tmp-*
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.cairn.bench;
 
 import dev.cairn.protocol.manifest.CheckpointMeta;
-import dev.cairn.store.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;

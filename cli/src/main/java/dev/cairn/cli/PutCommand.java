@@ -1,7 +1,7 @@
 package dev.cairn.cli;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.client.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;

@@ -6,6 +6,8 @@ import dev.cairn.protocol.manifest.DirectoryLayout;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.Patch;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.protocol.wire.Message;
 import dev.cairn.protocol.wire.Message.CheckpointSummary;
 import io.netty.channel.Channel;

@@ -4,6 +4,8 @@ import dev.cairn.e2e.TestDaemon;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.Patch;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.protocol.wire.Message.CheckpointSummary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -3,6 +3,7 @@ package dev.cairn.client;
 import dev.cairn.e2e.TestDaemon;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
+import dev.cairn.protocol.manifest.PutOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

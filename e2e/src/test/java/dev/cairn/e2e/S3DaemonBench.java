@@ -1,7 +1,7 @@
 package dev.cairn.e2e;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.client.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.gc.GarbageCollector;
 import dev.cairn.gc.GcCancel;

@@ -1,8 +1,8 @@
 package dev.cairn.e2e;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.client.Patch;
-import dev.cairn.client.PutOptions;
+import dev.cairn.protocol.manifest.Patch;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.client.VerifyReport;
 import dev.cairn.protocol.manifest.CheckpointMeta;

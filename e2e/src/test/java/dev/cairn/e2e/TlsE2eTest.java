@@ -3,7 +3,7 @@ package dev.cairn.e2e;
 import dev.cairn.cli.ExitCodes;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnClientException;
-import dev.cairn.client.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.server.config.DaemonConfig;

@@ -4,6 +4,7 @@ import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.gc.policy.PolicySet;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;
@@ -97,7 +98,7 @@ class GcStressTest {
                         try {
                             var meta = dev.cairn.protocol.manifest.CheckpointMeta.of("w" + writer,
                                     fast.instant()).withStep(n++);
-                            PutResult r = repo.put(dev.cairn.store.PutOptions.of(meta),
+                            PutResult r = repo.put(PutOptions.of(meta),
                                     new java.io.ByteArrayInputStream(b));
                             committed.put(r.id(), b);
                             history.add(b);

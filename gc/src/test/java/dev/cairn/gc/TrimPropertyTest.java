@@ -3,7 +3,7 @@ package dev.cairn.gc;
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
-import dev.cairn.store.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.StoreFixture;

@@ -9,7 +9,7 @@ import dev.cairn.gc.Trimmer;
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
-import dev.cairn.store.Patch;
+import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.RebuildReport;
 import dev.cairn.store.Repository;

@@ -1,7 +1,7 @@
 package dev.cairn.server;
 
 import dev.cairn.protocol.manifest.CheckpointMeta;
-import dev.cairn.store.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;
 import dev.cairn.store.meta.MetaDb.Cf;

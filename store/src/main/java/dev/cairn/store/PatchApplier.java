@@ -9,6 +9,7 @@ import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.store.manifest.RefCursor;
 import dev.cairn.store.manifest.StoredManifest;
 

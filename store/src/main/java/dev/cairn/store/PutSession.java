@@ -7,6 +7,8 @@ import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.Patch;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.ManifestStore;
 import dev.cairn.store.manifest.RefCursor;

@@ -8,6 +8,8 @@ import dev.cairn.protocol.manifest.DirectoryLayout;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.Patch;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.chunk.ChunkStore;
 import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.ManifestStore;

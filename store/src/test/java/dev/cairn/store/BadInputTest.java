@@ -7,6 +7,7 @@ import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;

@@ -6,6 +6,7 @@ import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ChunkRef;
+import dev.cairn.protocol.manifest.Patch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

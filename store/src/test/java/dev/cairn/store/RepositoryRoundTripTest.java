@@ -4,6 +4,7 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.Patch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -4,6 +4,7 @@ import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
 
+import dev.cairn.protocol.manifest.PutOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package dev.cairn.bench.client;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.client.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
@@ -55,7 +55,7 @@ public final class ClientLoopbackBench {
             byte[] d = random(1000 + r, size);
             try (Repository repo = Repository.open(base.resolve("embedded-" + r), RepositoryOptions.defaults())) {
                 long t = System.nanoTime();
-                repo.put(dev.cairn.store.PutOptions.of(CheckpointMeta.of("bench/e", Instant.now())),
+                repo.put(PutOptions.of(CheckpointMeta.of("bench/e", Instant.now())),
                         new ByteArrayInputStream(d));
                 embedded[r] = rate(size, t);
             }

@@ -3,7 +3,7 @@ package dev.cairn.bench.jmh;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
-import dev.cairn.store.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;

@@ -7,7 +7,7 @@ import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.manifest.ManifestId;
-import dev.cairn.store.PutOptions;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.PutResult;
 import dev.cairn.store.Repository;
 import dev.cairn.store.RepositoryOptions;

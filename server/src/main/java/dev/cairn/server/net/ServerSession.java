@@ -4,7 +4,7 @@ import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.wire.Message.BeginPut;
 import dev.cairn.server.tenant.Tenant;
 import dev.cairn.store.EntryBuilder;
-import dev.cairn.store.Patch;
+import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.store.PutSession;
 
 import java.util.ArrayList;

@@ -1,15 +1,17 @@
-package dev.cairn.store;
-
-import dev.cairn.protocol.manifest.CheckpointMeta;
-import dev.cairn.protocol.manifest.ManifestId;
+package dev.cairn.protocol.manifest;
 
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What a put says about the checkpoint besides its bytes.
+ * What a put says about the checkpoint besides its bytes; the same options for the embedded store
+ * and the client.
  *
+ * @param meta      the immutable metadata (series, createdAt, step, metrics, computeSeconds,
+ *                  derivedFrom): part of the checkpoint's identity
  * @param tags      initial tags (mutable labels afterwards)
  * @param parent    delta parent chosen by the writer, or null
  * @param autoDelta with no explicit parent, let the store try a delta against the newest live
@@ -18,11 +20,13 @@ import java.util.TreeSet;
 public record PutOptions(CheckpointMeta meta, Set<String> tags, ManifestId parent, boolean autoDelta) {
 
     public PutOptions {
-        tags = new TreeSet<>(tags);
-        tags.forEach(CheckpointMeta::validateTag);
-        tags = java.util.Collections.unmodifiableSet(tags);
+        Objects.requireNonNull(meta, "meta");
+        TreeSet<String> t = new TreeSet<>(tags);
+        t.forEach(CheckpointMeta::validateTag);
+        tags = Collections.unmodifiableSet(t);
     }
 
+    /** No tags, no explicit parent, automatic delta on (the store's default). */
     public static PutOptions of(CheckpointMeta meta) {
         return new PutOptions(meta, Set.of(), null, true);
     }

@@ -1,6 +1,19 @@
 package dev.cairn.bench.jmh;
 
-/** Deterministic benchmark inputs (SplitMix64), so every run and fork times the same bytes. */
+import dev.cairn.protocol.chunk.ChunkId;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Deterministic benchmark inputs (SplitMix64), so every run and fork times the same bytes, and
+ * the checks and clean-up the store benchmarks share.
+ */
 final class BenchData {
     private BenchData() {
     }
@@ -19,5 +32,44 @@ final class BenchData {
             }
         }
         return b;
+    }
+
+    /**
+     * Rewrites {@code data} as {@code original} with two bytes of {@code round} in every 4 KiB:
+     * each round's bytes differ from all earlier rounds' (a cumulative XOR would come back to
+     * earlier contents), so every chunk of a "new data" put is new.
+     */
+    static void vary(byte[] data, byte[] original, long round) {
+        for (int i = 0; i + 1 < data.length; i += 4096) {
+            data[i] = (byte) (original[i] ^ round);
+            data[i + 1] = (byte) (original[i + 1] ^ (round >>> 8) ^ 0x5a);
+        }
+    }
+
+    /**
+     * Reads {@code in} to its end and checks its SHA-256 against {@code expected}, so a fast
+     * wrong read fails instead of scoring; returns the digest for JMH to consume.
+     */
+    static byte[] readVerified(InputStream in, byte[] expected) throws IOException {
+        MessageDigest md = ChunkId.newDigest();
+        byte[] buf = new byte[1 << 20];
+        try (in) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        byte[] d = md.digest();
+        if (!MessageDigest.isEqual(d, expected)) {
+            throw new IllegalStateException("restored bytes differ");
+        }
+        return d;
+    }
+
+    /** Deletes a benchmark's data directory and everything in it. */
+    static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.cairn.bench.jmh;
 
-import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.protocol.manifest.PutOptions;
@@ -21,14 +20,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Put and get of a 64 MiB checkpoint through the embedded store (real RocksDB, real packs with
@@ -63,22 +59,14 @@ public class EmbeddedStoreBench {
 
     @Setup(Level.Invocation)
     public void freshBytes() {
-        // Two bytes of the round number in every 4 KiB: each round's bytes differ from all
-        // earlier rounds' (a cumulative XOR would come back to earlier contents), so every chunk
-        // of "putNew" is new.
         round++;
-        for (int i = 0; i + 1 < data.length; i += 4096) {
-            data[i] = (byte) (original[i] ^ round);
-            data[i + 1] = (byte) (original[i + 1] ^ (round >>> 8) ^ 0x5a);
-        }
+        BenchData.vary(data, original, round);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         repo.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchData.deleteTree(dir);
     }
 
     private PutOptions opts() {
@@ -105,18 +93,6 @@ public class EmbeddedStoreBench {
 
     @Benchmark
     public byte[] get() throws Exception {
-        MessageDigest md = ChunkId.newDigest();
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = repo.open(stored)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        byte[] d = md.digest();
-        if (!MessageDigest.isEqual(d, digest)) {
-            throw new IllegalStateException("restored bytes differ");
-        }
-        return d;
+        return BenchData.readVerified(repo.open(stored), digest);
     }
 }

@@ -25,10 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Chunk index lookups in a store with 1,000,000 indexed chunks (real RocksDB, Bloom filter on the
@@ -83,9 +81,7 @@ public class IndexBench {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         repo.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchData.deleteTree(dir);
     }
 
     @Benchmark

@@ -32,10 +32,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Manifest encoding and chain resolution: the canonical header of a 1,000-file directory
@@ -91,9 +89,7 @@ public class ManifestBench {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         repo.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchData.deleteTree(dir);
     }
 
     @Benchmark

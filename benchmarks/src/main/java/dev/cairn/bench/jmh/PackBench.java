@@ -21,9 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The pack layer alone: appending 1024 records of 64 KiB (64 MiB) to a new pack without syncing,
@@ -61,9 +59,7 @@ public class PackBench {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         packs.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchData.deleteTree(dir);
     }
 
     private ChunkLocation[] appendAll() throws Exception {

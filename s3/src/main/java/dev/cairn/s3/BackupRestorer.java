@@ -65,7 +65,7 @@ public final class BackupRestorer {
         long t0 = System.nanoTime();
         Files.createDirectories(storeDir);
         Path tmp = storeDir.resolve("meta.restoring");
-        MetadataBackup.deleteTree(tmp);
+        LocalFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         for (BackupDescriptor.FileEntry f : d.files()) {
             download(bucket, keys.file(f.sha256()), f, tmp.resolve(f.name()));

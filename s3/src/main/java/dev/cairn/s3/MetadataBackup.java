@@ -128,7 +128,7 @@ public final class MetadataBackup implements Closeable {
             uploaded = there; // last: a failed listing is simply repeated next time
         }
         Path ck = workDir.resolve("checkpoint");
-        deleteTree(ck);
+        LocalFiles.deleteTree(ck);
         Files.createDirectories(workDir);
         db.checkpoint(ck);
         try {
@@ -165,7 +165,7 @@ public final class MetadataBackup implements Closeable {
             prune();
             return d;
         } finally {
-            deleteTree(ck);
+            LocalFiles.deleteTree(ck);
         }
     }
 
@@ -277,17 +277,6 @@ public final class MetadataBackup implements Closeable {
                 }
             } finally {
                 closed = true;
-            }
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
             }
         }
     }

@@ -31,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * Packs as objects in an S3-compatible bucket, with the local disk as staging area and cache
@@ -81,8 +80,8 @@ public final class S3PackStore implements PackStore {
         this.local = new LocalPackStore(cacheDir);
         Path partialDir = cacheDir.resolve("partial");
         this.tmpDir = cacheDir.resolve("tmp");
-        deleteTree(partialDir);
-        deleteTree(tmpDir);
+        LocalFiles.deleteTree(partialDir);
+        LocalFiles.deleteTree(tmpDir);
         Files.createDirectories(partialDir);
         Files.createDirectories(tmpDir);
         this.cache = new PackCache(local, partialDir, s.cacheBytes());
@@ -473,17 +472,6 @@ public final class S3PackStore implements PackStore {
         local.close();
         partPool.shutdownNow();
         bucket.close();
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 
     @Override

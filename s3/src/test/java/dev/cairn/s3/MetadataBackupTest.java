@@ -52,7 +52,7 @@ class MetadataBackupTest {
     private static void crash(Repository repo, Path storeDir) throws IOException {
         S3Stores.backupOf(repo).skipFinalBackup();
         repo.close();
-        MetadataBackup.deleteTree(storeDir);
+        LocalFiles.deleteTree(storeDir);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.cairn.gc;
 
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.chunk.TestData;
+import dev.cairn.store.CrashDriver;
 import dev.cairn.store.Repository;
 import dev.cairn.store.StoreFixture;
 import dev.cairn.store.util.FaultPoints;
@@ -23,15 +24,7 @@ public final class GcCrashDriver {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         String point = args[1];
-        FaultPoints.arm(point, p -> {
-            System.out.println("AT " + p);
-            System.out.flush();
-            try {
-                Thread.sleep(Long.MAX_VALUE);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        FaultPoints.arm(point, CrashDriver::parkAt);
         try (Repository repo = StoreFixture.open(dir)) {
             for (int i = 0; i < COUNT; i++) {
                 var r = StoreFixture.put(repo, StoreFixture.opts("run", i), version(i));

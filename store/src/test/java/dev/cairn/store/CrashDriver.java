@@ -14,6 +14,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * process with SIGKILL.
  */
 public final class CrashDriver {
+    /**
+     * The crash harness's side of a fault point: prints {@code AT point} (the parent kills the
+     * process with SIGKILL when it reads that line) and blocks until then.
+     */
+    public static void parkAt(String point) {
+        System.out.println("AT " + point);
+        System.out.flush();
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         String point = args[1];
@@ -23,13 +37,7 @@ public final class CrashDriver {
         if (!point.equals("none")) {
             FaultPoints.arm(point, p -> {
                 if (visits.incrementAndGet() == hit) {
-                    System.out.println("AT " + p);
-                    System.out.flush();
-                    try {
-                        Thread.sleep(Long.MAX_VALUE);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    parkAt(p);
                 }
             });
         }

@@ -1,11 +1,11 @@
 package dev.cairn.client;
 
-import dev.cairn.e2e.TestClock;
 import dev.cairn.e2e.TestDaemon;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.protocol.wire.Message;
+import dev.cairn.server.MutableClock;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.server.metrics.MaintenanceMetrics;
 import dev.cairn.store.util.FaultPoints;
@@ -40,7 +40,7 @@ class MaintenanceClientE2eTest {
 
     @TempDir
     Path dir;
-    final TestClock clock = new TestClock(T0.plus(Duration.ofDays(1)));
+    final MutableClock clock = new MutableClock(T0.plus(Duration.ofDays(1)));
     final List<AutoCloseable> open = new ArrayList<>();
 
     @AfterEach

@@ -3,6 +3,7 @@ package dev.cairn.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cairn.cli.ExitCodes;
+import dev.cairn.server.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class MaintenanceCliE2eTest {
 
     @TempDir
     Path dir;
-    final TestClock clock = new TestClock(T0.plus(Duration.ofDays(1)));
+    final MutableClock clock = new MutableClock(T0.plus(Duration.ofDays(1)));
     TestDaemon daemon;
     Map<String, String> env;
 

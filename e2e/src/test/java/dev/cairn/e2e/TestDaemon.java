@@ -3,13 +3,13 @@ package dev.cairn.e2e;
 import dev.cairn.client.CairnClient;
 import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.server.CairnDaemon;
+import dev.cairn.server.DaemonFixture;
+import dev.cairn.server.MutableClock;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.store.RepositoryOptions;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.Random;
 
 /**
  * A real {@code cairnd} for end-to-end tests, started in-process through its library entry point
@@ -18,7 +18,7 @@ import java.util.Random;
  * limit of the client gets exercised.
  */
 public final class TestDaemon implements AutoCloseable {
-    public static final ChunkerParams SMALL = new ChunkerParams(512, 2048, 8192);
+    public static final ChunkerParams SMALL = DaemonFixture.SMALL;
 
     private final CairnDaemon daemon;
 
@@ -34,7 +34,7 @@ public final class TestDaemon implements AutoCloseable {
         return new TestDaemon(CairnDaemon.start(config));
     }
 
-    /** A daemon whose "now" (trims, holds, trash expiry) is {@code clock}, e.g. a {@link TestClock}. */
+    /** A daemon whose "now" (trims, holds, trash expiry) is {@code clock}, e.g. a {@link MutableClock}. */
     public static TestDaemon start(DaemonConfig config, java.time.Clock clock) throws IOException {
         return new TestDaemon(CairnDaemon.start(config, clock));
     }
@@ -43,10 +43,6 @@ public final class TestDaemon implements AutoCloseable {
         return DaemonConfig.defaults().withData(data)
                 .withListen(DaemonConfig.HostPort.parse("test", "127.0.0.1:0"))
                 .withStore(RepositoryOptions.defaults().withChunker(chunker).withPackTargetBytes(8L << 20).withWorkers(2));
-    }
-
-    public static DaemonConfig withTokens(DaemonConfig c, Map<String, String> tokens) {
-        return c.withTokens(tokens);
     }
 
     public CairnDaemon daemon() {
@@ -73,18 +69,6 @@ public final class TestDaemon implements AutoCloseable {
 
     /** Compressible but varied bytes, reproducible from {@code seed}. */
     public static byte[] data(long seed, int n) {
-        Random r = new Random(seed);
-        byte[] b = new byte[n];
-        for (int i = 0; i < n; i += 64) {
-            int run = Math.min(64, n - i);
-            if (r.nextInt(3) == 0) {
-                java.util.Arrays.fill(b, i, i + run, (byte) r.nextInt(4));
-            } else {
-                for (int k = 0; k < run; k++) {
-                    b[i + k] = (byte) r.nextInt();
-                }
-            }
-        }
-        return b;
+        return DaemonFixture.data(seed, n);
     }
 }

@@ -227,6 +227,10 @@ final class PatchApplier {
 
     private void emit(byte[] data, int off, int len, EntryBuilder out) throws IOException {
         ChunkId id = ChunkId.of(data, off, len);
+        // Declared before the lookup, as Ingest does: a GC that starts between the lookup and
+        // out.add would otherwise not see the chunk (not yet a buffered ref, not protected since
+        // the lookup came before the GC) and could sweep it under the commit.
+        session.noteNeeded(id);
         if (repo.chunks().locate(id) == null) {
             EncodedChunk e = ChunkCodec.shared().encode(data, off, len, repo.options().compression());
             if (repo.chunks().store(id, e)) {

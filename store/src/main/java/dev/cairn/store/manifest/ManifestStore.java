@@ -211,8 +211,8 @@ public final class ManifestStore {
 
     /** The newest live checkpoint of a series, or null. */
     public ManifestId newest(String series) throws CairnException {
-        List<ManifestId> all = list(series);
-        return all.isEmpty() ? null : all.get(all.size() - 1);
+        byte[] last = db.lastKeyWithPrefix(Cf.SERIES, Keys.seriesPrefix(series));
+        return last == null ? null : Keys.seriesKeyId(last);
     }
 
     /** Names of the series that have live checkpoints, sorted. */

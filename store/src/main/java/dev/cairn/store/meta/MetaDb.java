@@ -153,6 +153,35 @@ public final class MetaDb implements Closeable {
         }
     }
 
+    /**
+     * The greatest key of a family that starts with {@code prefix}, or null if there is none: one
+     * reverse seek, where a prefix scan would read every key to reach the last.
+     */
+    public byte[] lastKeyWithPrefix(Cf cf, byte[] prefix) throws CairnException {
+        enter();
+        byte[] end = Keys.prefixEnd(prefix);
+        try (ReadOptions ro = new ReadOptions().setVerifyChecksums(true);
+             Slice lower = new Slice(prefix);
+             Slice upper = end == null ? null : new Slice(end)) {
+            ro.setIterateLowerBound(lower);
+            if (upper != null) {
+                ro.setIterateUpperBound(upper);
+            }
+            try (RocksIterator it = db.newIterator(handle(cf), ro)) {
+                it.seekToLast();
+                if (it.isValid()) {
+                    return it.key();
+                }
+                it.status();
+                return null;
+            }
+        } catch (RocksDBException e) {
+            throw wrap("read", e);
+        } finally {
+            exit();
+        }
+    }
+
     /** Values for {@code keys} in one call; a missing key yields null at its position. */
     public List<byte[]> multiGet(Cf cf, List<byte[]> keys) throws CairnException {
         if (keys.isEmpty()) {

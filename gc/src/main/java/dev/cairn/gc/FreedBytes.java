@@ -1,13 +1,10 @@
 package dev.cairn.gc;
 
 import dev.cairn.protocol.CairnException;
-import dev.cairn.protocol.chunk.ChunkId;
-import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.Repository;
-import dev.cairn.store.manifest.RefCursor;
-import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.pack.ChunkLocation;
+import dev.cairn.store.pack.PackCodec;
 import dev.cairn.store.util.LongHashSet;
 
 import java.util.Collection;
@@ -33,53 +30,34 @@ public final class FreedBytes {
     /** Freed bytes per removed checkpoint, in {@code removed} order. */
     public static Map<ManifestId, Long> compute(Repository repo, Collection<ManifestId> live, List<ManifestId> removed)
             throws CairnException {
+        if (removed.isEmpty()) {
+            return Map.of(); // nothing is freed: skip the walk over every survivor's chunks
+        }
         Set<ManifestId> gone = new java.util.HashSet<>(removed);
         LongHashSet kept = new LongHashSet();
         for (ManifestId id : live) {
             if (!gone.contains(id)) {
-                forEachChunk(repo, repo.manifests().get(id), c -> kept.add(c.prefix64()));
+                repo.manifests().forEachRef(repo.manifests().get(id), r -> kept.add(r.id().prefix64()));
             }
         }
         Map<ManifestId, Long> out = new LinkedHashMap<>();
         LongHashSet counted = new LongHashSet();
         for (ManifestId id : removed) {
             long[] sum = {0};
-            CairnException[] err = {null};
-            forEachChunk(repo, repo.manifests().get(id), c -> {
-                long p = c.prefix64();
+            repo.manifests().forEachRef(repo.manifests().get(id), r -> {
+                long p = r.id().prefix64();
                 if (!kept.contains(p) && counted.add(p)) {
-                    try {
-                        ChunkLocation loc = repo.chunks().locate(c);
-                        if (loc != null) {
-                            sum[0] += loc.storedLength() + PACK_RECORD_OVERHEAD;
-                        }
-                    } catch (CairnException e) {
-                        err[0] = e;
+                    ChunkLocation loc = repo.chunks().locate(r.id());
+                    if (loc != null) {
+                        sum[0] += loc.storedLength() + PACK_RECORD_OVERHEAD;
                     }
                 }
             });
-            if (err[0] != null) {
-                throw err[0];
-            }
             out.put(id, sum[0]);
         }
         return out;
     }
 
     /** Pack record header plus footer entry per chunk (docs/FORMAT.md, "Pack files"). */
-    static final int PACK_RECORD_OVERHEAD = 48 + 52;
-
-    interface ChunkVisitor {
-        void visit(ChunkId id);
-    }
-
-    static void forEachChunk(Repository repo, StoredManifest m, ChunkVisitor v) throws CairnException {
-        for (int i = 0; i < m.header().entries().size(); i++) {
-            RefCursor cur = repo.manifests().cursor(m, i);
-            ChunkRef r;
-            while ((r = cur.next()) != null) {
-                v.visit(r.id());
-            }
-        }
-    }
+    static final int PACK_RECORD_OVERHEAD = PackCodec.RECORD_HEADER_SIZE + PackCodec.FOOTER_ENTRY_SIZE;
 }

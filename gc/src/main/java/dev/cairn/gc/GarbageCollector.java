@@ -367,7 +367,7 @@ public final class GarbageCollector {
             while (c.next()) {
                 byte[] key = c.key();
                 ChunkIndexCodec.Entry e = ChunkIndexCodec.decode(c.value());
-                if (e.epoch() <= epoch && !live.contains(ChunkId.fromBytes(key).prefix64())) {
+                if (e.epoch() <= epoch && !live.contains(Keys.chunkKeyPrefix64(key))) {
                     deadKeys.add(key);
                     deadLocs.add(e.location());
                     if (deadKeys.size() == DELETE_BATCH) {
@@ -393,7 +393,7 @@ public final class GarbageCollector {
         lock.lock();
         try (MetaDb.Batch b = repo.db().batch()) {
             for (int i = 0; i < keys.size(); i++) {
-                if (protectedHits.contains(ChunkId.fromBytes(keys.get(i)).prefix64())) {
+                if (protectedHits.contains(Keys.chunkKeyPrefix64(keys.get(i)))) {
                     countLive(stats, locs.get(i));
                     counts.live++;
                 } else {

@@ -5,7 +5,6 @@ import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.PutSession;
 import dev.cairn.store.Repository;
-import dev.cairn.store.manifest.RefCursor;
 import dev.cairn.store.manifest.Segments;
 import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.manifest.StoredManifestCodec;
@@ -112,15 +111,11 @@ final class Marker {
     }
 
     private static long markResolved(Repository repo, StoredManifest m, LongHashSet live) throws CairnException {
-        long n = 0;
-        for (int i = 0; i < m.header().entries().size(); i++) {
-            RefCursor cur = repo.manifests().cursor(m, i);
-            ChunkRef r;
-            while ((r = cur.next()) != null) {
-                live.add(r.id().prefix64());
-                n++;
-            }
-        }
-        return n;
+        long[] n = {0};
+        repo.manifests().forEachRef(m, r -> {
+            live.add(r.id().prefix64());
+            n[0]++;
+        });
+        return n[0];
     }
 }

@@ -1,10 +1,8 @@
 package dev.cairn.store;
 
 import dev.cairn.protocol.chunk.ChunkId;
-import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.chunk.ChunkIndexCodec;
-import dev.cairn.store.manifest.RefCursor;
 import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
@@ -90,24 +88,20 @@ final class IndexRebuilder {
             }
         }
         db.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()), true);
-        long missing = 0;
+        long[] missing = {0};
         for (ManifestId id : repo.manifests().allIds()) {
             StoredManifest m = repo.manifests().find(id);
             if (m == null) {
                 continue;
             }
-            for (int i = 0; i < m.header().entries().size(); i++) {
-                RefCursor c = repo.manifests().cursor(m, i);
-                ChunkRef r;
-                while ((r = c.next()) != null) {
-                    if (db.get(Cf.CHUNKS, Keys.chunk(r.id())) == null) {
-                        missing++;
-                    }
+            repo.manifests().forEachRef(m, r -> {
+                if (db.get(Cf.CHUNKS, Keys.chunk(r.id())) == null) {
+                    missing[0]++;
                 }
-            }
+            });
         }
         log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} refs still missing",
-                packs.size(), indexed, duplicates, unreadable.size(), missing);
-        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing);
+                packs.size(), indexed, duplicates, unreadable.size(), missing[0]);
+        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0]);
     }
 }

@@ -2,6 +2,7 @@ package dev.cairn.store.manifest;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
+import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
@@ -98,6 +99,26 @@ public final class ManifestStore {
      */
     public RefCursor cursor(StoredManifest m, int entry) throws CairnException {
         return new FollowingCursor(m, entry, 0);
+    }
+
+    /** Receives chunk refs; may fail with the caller's store error. */
+    @FunctionalInterface
+    public interface RefVisitor {
+        void visit(ChunkRef ref) throws CairnException;
+    }
+
+    /**
+     * Visits the resolved chunk list of every entry of {@code m}, entry by entry, in order
+     * (through {@link #cursor}, so it too survives concurrent rebases).
+     */
+    public void forEachRef(StoredManifest m, RefVisitor v) throws CairnException {
+        for (int i = 0; i < m.header().entries().size(); i++) {
+            RefCursor cur = cursor(m, i);
+            ChunkRef r;
+            while ((r = cur.next()) != null) {
+                v.visit(r);
+            }
+        }
     }
 
     /** Follows rebases: see {@link #cursor(StoredManifest, int)}. */

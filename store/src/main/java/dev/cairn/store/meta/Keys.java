@@ -26,6 +26,11 @@ public final class Keys {
         return id.toBytes();
     }
 
+    /** {@link ChunkId#prefix64()} of the chunk a CHUNKS key names, without building the id. */
+    public static long chunkKeyPrefix64(byte[] key) {
+        return getLong(key, 0);
+    }
+
     public static byte[] manifest(ManifestId id) {
         return id.toBytes();
     }

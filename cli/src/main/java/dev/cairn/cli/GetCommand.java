@@ -8,8 +8,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,21 +36,15 @@ final class GetCommand extends ClientCommand {
                 throw new ParameterException(spec.commandLine(), "checkpoint " + m.shortHex() + " is a directory of "
                         + info.entries().size() + " entries; restore it with -o DIR");
             }
-            try (Progress p = Progress.start(out, "get", total); InputStream in = client.open(m)) {
-                OutputStream o = out.out();
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    o.write(buf, 0, n);
-                    p.add(n);
-                }
-                o.flush();
+            try (Progress p = Progress.start(out, "get", total)) {
+                client.copyTo(info, out.out(), p::add);
+                out.out().flush();
             }
             return ExitCodes.OK;
         }
         Path target = Path.of(output);
         try (Progress p = Progress.start(out, "get", total)) {
-            client.restore(m, target, p::add);
+            client.restore(info, target, p::add);
         }
         if (json()) {
             Map<String, Object> j = new LinkedHashMap<>();

@@ -537,12 +537,30 @@ public final class CairnClient implements AutoCloseable {
      *                              {@link #open(ManifestId, String)} or {@link #restore})
      */
     public InputStream open(ManifestId id) throws IOException {
-        CheckpointInfo info = show(id);
+        return open(show(id));
+    }
+
+    /**
+     * As {@link #open(ManifestId)}, for a checkpoint already {@link #show shown}: saves the SHOW
+     * round trip (and, for a large directory, its entry pages).
+     */
+    public InputStream open(CheckpointInfo info) throws IOException {
+        ManifestId id = info.summary().id();
         if (!info.isStream()) {
             throw CairnClientException.local(Status.BAD_REQUEST, "checkpoint " + id.shortHex() + " is a directory of "
                     + info.entries().size() + " entries; open one entry or restore it to a path", null);
         }
         return reader(id, info.entries().get(0));
+    }
+
+    /**
+     * Writes a single-stream checkpoint to {@code out} (not closed), verified as {@link #open}
+     * verifies, reporting bytes written to {@code progress} (may be null).
+     */
+    public void copyTo(CheckpointInfo info, OutputStream out, LongConsumer progress) throws IOException {
+        try (InputStream in = open(info)) {
+            transfer(in, out, progress);
+        }
     }
 
     /** Opens one file entry of a checkpoint (entry "" of a single-stream one). */
@@ -573,21 +591,27 @@ public final class CairnClient implements AutoCloseable {
 
     /** As {@link #restore(ManifestId, Path)}, reporting bytes written to {@code progress}. */
     public void restore(ManifestId id, Path target, LongConsumer progress) throws IOException {
-        CheckpointInfo info = show(id);
-        DirectoryLayout.restore(target, info.isStream(), info.entries(), (i, e, file) -> writeEntry(id, e, file, progress),
-                CairnClient::localError);
+        restore(show(id), target, progress);
     }
 
-    private void writeEntry(ManifestId id, EntryHeader h, Path file, LongConsumer progress) throws IOException {
-        try (InputStream in = reader(id, h);
-             OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                if (progress != null) {
-                    progress.accept(n);
-                }
+    /** As {@link #restore(ManifestId, Path, LongConsumer)}, for a checkpoint already {@link #show shown}. */
+    public void restore(CheckpointInfo info, Path target, LongConsumer progress) throws IOException {
+        ManifestId id = info.summary().id();
+        DirectoryLayout.restore(target, info.isStream(), info.entries(), (i, e, file) -> {
+            try (InputStream in = reader(id, e);
+                 OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                transfer(in, out, progress);
+            }
+        }, CairnClient::localError);
+    }
+
+    private static void transfer(InputStream in, OutputStream out, LongConsumer progress) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            out.write(buf, 0, n);
+            if (progress != null) {
+                progress.accept(n);
             }
         }
     }

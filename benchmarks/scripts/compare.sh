@@ -43,7 +43,10 @@ if [[ -n $PEERS ]]; then
 fi
 
 log "building Cairn"
-(cd "$ROOT" && mvn -q -B -DskipTests -pl server,cli -am package) >>"$RES/log/build.log" 2>&1
+# The same build-if-needed as bin/cairnd and bin/cairn (their stamp files), so neither builds
+# again later, in the background, while a measurement runs.
+. "$ROOT/bin/env.sh"
+{ cairn_build server && cairn_build cli; } >>"$RES/log/build.log" 2>&1
 
 # Data and peers: the shared harness (it also records data/logical sizes).
 PHASES="gen${PEERS:+ peers}" PEERS="${PEERS:-restic}" bash "$SHARED/run_peers.sh"

@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/bin/env.sh"
 OUT=${BENCH_OUT:-/tmp/cairn-bench}/jmh
 mkdir -p "$OUT"
-(cd "$ROOT" && mvn -q -B -DskipTests -pl benchmarks -am package) >&2
+cairn_build benchmarks
 cairn_pick_java
 exec "$CAIRN_JAVA_BIN" --enable-native-access=ALL-UNNAMED -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$(cairn_classpath benchmarks)" org.openjdk.jmh.Main \

@@ -352,9 +352,6 @@ public final class CairnClient implements AutoCloseable {
 
             @Override
             public IOException explain(Throwable t) {
-                if (t instanceof PutPipeline.UncheckedPipelineFailure u) {
-                    t = u.cause;
-                }
                 return CairnClient.explain(t, s.conn);
             }
         });
@@ -479,9 +476,6 @@ public final class CairnClient implements AutoCloseable {
             return result(p.commit(resupplier), p);
         } catch (IOException | RuntimeException | Error e) {
             p.abort();
-            if (e instanceof PutPipeline.UncheckedPipelineFailure u) {
-                throw explain(u.cause, s.conn);
-            }
             if (e instanceof Error err) {
                 throw err;
             }

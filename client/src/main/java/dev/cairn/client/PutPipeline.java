@@ -424,9 +424,13 @@ final class PutPipeline {
             }
             sendChunks(b, ids, idx);
         });
-        rb.readFrom(in);
-        rb.finish();
-        rethrow();
+        try {
+            rb.readFrom(in);
+            rb.finish();
+        } catch (UncheckedPipelineFailure e) {
+            throw e.cause;
+        }
+        throwIfFailed();
     }
 
     // ================================================================ plumbing
@@ -462,6 +466,10 @@ final class PutPipeline {
         if (finished) {
             throw new IllegalStateException("the put was already committed or aborted");
         }
+        throwIfFailed();
+    }
+
+    private void throwIfFailed() throws IOException {
         Throwable t = failure.get();
         if (t != null) {
             throw asIo(t);
@@ -505,7 +513,10 @@ final class PutPipeline {
         return CairnClientException.local(Status.INTERNAL, "put failed: " + t, t);
     }
 
-    /** Carries a stage's failure through the batcher's sink, which cannot throw checked exceptions. */
+    /**
+     * Carries a stage's failure through the batcher's sink, which cannot throw checked exceptions.
+     * It never leaves this class: each batcher call catches it and throws the IOException it carries.
+     */
     static final class UncheckedPipelineFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final transient IOException cause;

@@ -1054,11 +1054,6 @@ public final class CairnClient implements AutoCloseable {
         }
     }
 
-    /** For tests and diagnostics: connections open now. */
-    int openConnections() {
-        return pool.open();
-    }
-
     /**
      * Closes every connection (aborting puts in progress, whose sessions end with their
      * connection) and stops the client's threads. Idempotent.
@@ -1072,9 +1067,5 @@ public final class CairnClient implements AutoCloseable {
         pool.close();
         workers.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -96,19 +96,6 @@ final class ConnectionPool {
         }
     }
 
-    /** Open connections now. */
-    int open() {
-        int n = 0;
-        for (int i = 0; i < slots.length; i++) {
-            synchronized (locks[i]) {
-                if (slots[i] != null && slots[i].usable()) {
-                    n++;
-                }
-            }
-        }
-        return n;
-    }
-
     void close() {
         closed = true;
         for (int i = 0; i < slots.length; i++) {

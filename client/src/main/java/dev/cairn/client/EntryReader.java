@@ -342,8 +342,4 @@ final class EntryReader extends InputStream implements ClientConnection.StreamSi
         return peakBuffered.get();
     }
 
-    /** The entry being read. */
-    EntryHeader header() {
-        return header;
-    }
 }

@@ -82,7 +82,6 @@ final class PutPipeline {
     private final Chunker chunker;
     private final int batchBytes;
     private final Semaphore window;
-    private final int depth;
     private final Limits limits;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicLong uploadedChunks = new AtomicLong();
@@ -109,7 +108,6 @@ final class PutPipeline {
         this.chunker = new Chunker(ex.chunker());
         this.limits = ex.limits();
         this.batchBytes = batchBytes;
-        this.depth = depth;
         this.window = new Semaphore(depth);
     }
 
@@ -527,8 +525,4 @@ final class PutPipeline {
         }
     }
 
-    /** For tests: batches the pipeline may hold at once. */
-    int depth() {
-        return depth;
-    }
 }

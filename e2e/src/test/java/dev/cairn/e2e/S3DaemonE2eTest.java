@@ -12,7 +12,6 @@ import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.server.tenant.BucketRestore;
 import dev.cairn.server.tenant.Tenant;
-import dev.cairn.store.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -11,10 +11,6 @@ public final class GcCancel {
         cancelled = true;
     }
 
-    public boolean isCancelled() {
-        return cancelled;
-    }
-
     void check() throws CairnException {
         if (cancelled) {
             throw new CairnException(Status.CANCELLED, "GC cancelled");

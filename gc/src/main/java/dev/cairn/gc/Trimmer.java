@@ -1,14 +1,12 @@
 package dev.cairn.gc;
 
 import dev.cairn.gc.policy.CheckpointFacts;
-import dev.cairn.gc.policy.KeptCheckpoint;
 import dev.cairn.gc.policy.Rebase;
 import dev.cairn.gc.policy.RetentionEngine;
 import dev.cairn.gc.policy.RetentionPlan;
 import dev.cairn.gc.policy.SeriesGlob;
 import dev.cairn.gc.policy.SeriesPlan;
 import dev.cairn.protocol.CairnException;
-import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.PreparedForm;
 import dev.cairn.store.Repository;
@@ -208,7 +206,4 @@ public final class Trimmer {
         return AuditLog.list(repo.db(), limit);
     }
 
-    static CairnException notFound(String what) {
-        return new CairnException(Status.NOT_FOUND, what);
-    }
 }

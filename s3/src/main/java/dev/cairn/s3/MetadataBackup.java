@@ -57,7 +57,6 @@ public final class MetadataBackup implements Closeable {
     private Set<String> uploaded;
     private long nextNumber = -1;
     private long lastSequence = -1;
-    private BackupDescriptor last;
     private boolean closed;
     private boolean skipFinal;
 
@@ -108,11 +107,6 @@ public final class MetadataBackup implements Closeable {
         return backup(seq);
     }
 
-    /** The newest backup this process completed, or null. */
-    public synchronized BackupDescriptor last() {
-        return last;
-    }
-
     private BackupDescriptor backup(long seq) throws IOException {
         long t0 = System.nanoTime();
         if (uploaded == null) {
@@ -158,7 +152,6 @@ public final class MetadataBackup implements Closeable {
             writeDescriptor(d);
             nextNumber++;
             lastSequence = seq;
-            last = d;
             log.info("metadata backup {} to s3://{}/{}: {} files, {} bytes ({} files, {} bytes uploaded), {} ms",
                     d.number(), bucket.name(), keys.backup(d.number()), files.size(), d.bytes(), sentFiles, sent,
                     (System.nanoTime() - t0) / 1_000_000);

@@ -208,11 +208,6 @@ final class PackCache {
         return used;
     }
 
-    /** Packs cached (complete or partial). */
-    synchronized int size() {
-        return lru.size();
-    }
-
     /** Entries evicted so far. */
     synchronized long evictions() {
         return evictions;

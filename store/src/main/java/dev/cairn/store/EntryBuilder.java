@@ -93,21 +93,12 @@ public final class EntryBuilder {
         header = ChunkListDigest.directory(name);
     }
 
-    boolean finished() {
-        return header != null;
-    }
-
     EntryHeader header() {
         return header;
     }
 
     long refs() {
         return form.refs();
-    }
-
-    /** Refs already written to segments (the rest is still buffered). */
-    long flushedRefs() {
-        return form.flushedRefs();
     }
 
     void forEachBuffered(java.util.function.Consumer<ChunkRef> c) {

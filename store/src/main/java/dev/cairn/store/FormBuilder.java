@@ -50,10 +50,6 @@ final class FormBuilder {
         repo.releaseStorage(deltaStorage);
     }
 
-    StoredManifest parent() {
-        return parent;
-    }
-
     byte[] fullStorage() {
         return fullStorage;
     }
@@ -71,10 +67,6 @@ final class FormBuilder {
         Entry e = new Entry(index, new Segments.Writer(repo.db(), fullStorage, index), delta);
         entries.add(e);
         return e;
-    }
-
-    List<Entry> entries() {
-        return entries;
     }
 
     long totalRefs() {
@@ -168,10 +160,6 @@ final class FormBuilder {
 
         long refs() {
             return full.count();
-        }
-
-        long flushedRefs() {
-            return full.flushedCount();
         }
 
         void forEachBuffered(java.util.function.Consumer<ChunkRef> c) {

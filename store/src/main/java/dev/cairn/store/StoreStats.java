@@ -15,10 +15,4 @@ package dev.cairn.store;
  */
 public record StoreStats(long checkpoints, long trashed, long series, long logicalBytes, long chunks, long chunkBytes,
                          long storedBytes, long packs, long metadataBytes) {
-
-    /** Logical bytes per stored byte (packs + metadata); 0 for an empty store. */
-    public double dedupRatio() {
-        long denom = storedBytes + Math.max(0, metadataBytes);
-        return denom == 0 ? 0 : (double) logicalBytes / denom;
-    }
 }

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * What a trim would do, decided before anything is touched. An executor applies {@code removals}
@@ -39,7 +38,4 @@ public record RetentionPlan(Instant now, boolean force, List<SeriesPlan> series,
         return series.stream().anyMatch(SeriesPlan::isBlocked);
     }
 
-    public Optional<SeriesPlan> forSeries(String name) {
-        return series.stream().filter(s -> s.series().equals(name)).findFirst();
-    }
 }

@@ -96,11 +96,6 @@ public final class SeriesGlob {
         return regex.matcher(series).matches();
     }
 
-    /** Whether the glob has no wildcard, i.e. names exactly one series. */
-    public boolean isLiteral() {
-        return Arrays.stream(tokens).allMatch(t -> t.kind == Kind.LITERAL);
-    }
-
     /**
      * A series name that both globs match, if there is one. This is a real intersection of the two
      * patterns (a breadth-first search over the product of their automata), not a comparison of the

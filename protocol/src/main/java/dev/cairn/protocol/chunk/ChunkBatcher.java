@@ -21,7 +21,6 @@ public final class ChunkBatcher {
     private byte[] buf;
     private int limit;
     private long streamOffset;
-    private long totalBytes;
     private boolean finished;
 
     /**
@@ -43,7 +42,6 @@ public final class ChunkBatcher {
             limit += n;
             off += n;
             len -= n;
-            totalBytes += n;
             if (limit == capacity) {
                 emit(false);
             }
@@ -61,7 +59,6 @@ public final class ChunkBatcher {
             }
             limit += n;
             read += n;
-            totalBytes += n;
             if (limit == capacity) {
                 emit(false);
             }
@@ -74,11 +71,6 @@ public final class ChunkBatcher {
         emit(true);
         finished = true;
         buf = null;
-    }
-
-    /** Bytes written so far. */
-    public long totalBytes() {
-        return totalBytes;
     }
 
     private void emit(boolean eof) {

@@ -56,15 +56,6 @@ public final class Maintenance {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
-    public Clock clock() {
-        return clock;
-    }
-
-    /** The daemon's {@code policies:}, or null if cairn.yaml has none. */
-    public DaemonConfig.Policies configured() {
-        return policies;
-    }
-
     /**
      * The policies to apply: {@code text} parsed if given, else the daemon's own.
      *

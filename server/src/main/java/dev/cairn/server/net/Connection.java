@@ -61,7 +61,7 @@ final class Connection {
     private ScheduledFuture<?> handshakeTimer;
 
     /** A request accepted and not yet answered. */
-    private record InFlight(int opcode, long weight, ResponseStream stream) {
+    private record InFlight(long weight, ResponseStream stream) {
     }
 
     Connection(ServerContext ctx, Channel ch, FrameDecoder frames) {
@@ -234,7 +234,7 @@ final class Connection {
     private void accept(int id, Message.Request req) {
         long weight = weight(req);
         ResponseStream stream;
-        inFlight.put(id, new InFlight(req.opcode(), weight, null));
+        inFlight.put(id, new InFlight(weight, null));
         inFlightBytes += weight;
         ctx.budget.acquire(weight);
         ctx.activeRequests.incrementAndGet();
@@ -250,7 +250,7 @@ final class Connection {
         stream = ops.dispatch(id, req);
         if (stream != null) {
             // Registered before it starts, so CANCEL, writability and close can reach it.
-            inFlight.put(id, new InFlight(req.opcode(), weight, stream));
+            inFlight.put(id, new InFlight(weight, stream));
             execute(stream);
         }
     }
@@ -457,13 +457,4 @@ final class Connection {
         });
     }
 
-    /** Idle put sessions (no request queued), for shutdown's wait. */
-    boolean sessionsIdle() {
-        for (ServerSession s : sessions.values()) {
-            if (!s.queue.idle()) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

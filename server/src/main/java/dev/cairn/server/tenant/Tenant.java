@@ -48,10 +48,6 @@ public final class Tenant {
         openSessions.decrementAndGet();
     }
 
-    public int openSessions() {
-        return openSessions.get();
-    }
-
     /** One verify per tenant at a time: it reads the whole store. */
     public boolean tryStartVerify() {
         return verifying.compareAndSet(false, true);

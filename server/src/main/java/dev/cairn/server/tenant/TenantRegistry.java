@@ -105,11 +105,6 @@ public final class TenantRegistry implements Closeable {
         return name.equals(Tenant.DEFAULT) ? data : data.resolve("tenants").resolve(name);
     }
 
-    /** True if tokens are configured. */
-    public boolean authenticationRequired() {
-        return !digests.isEmpty();
-    }
-
     /**
      * The tenant {@code token} belongs to, or null. Without configured tokens every client is
      * tenant {@value Tenant#DEFAULT}, whatever token it sends.

@@ -93,10 +93,6 @@ public final class ChunkStore implements Closeable {
         this.epoch = new AtomicLong(epoch);
     }
 
-    public PackStore packs() {
-        return packs;
-    }
-
     /** The GC epoch new index entries are stamped with. */
     public long epoch() {
         return epoch.get();
@@ -358,11 +354,6 @@ public final class ChunkStore implements Closeable {
         } catch (dev.cairn.protocol.chunk.CorruptChunkException | RuntimeException ex) {
             throw new CairnException(Status.CORRUPT, "chunk " + id.shortHex() + " does not decode: " + ex.getMessage(), ex);
         }
-    }
-
-    /** Chunks appended but not yet indexed (they are safe from GC only through their session). */
-    public int pendingCount() {
-        return pending.size();
     }
 
     /** Seals the current pack (if any) and waits for all seals; used at shutdown and by tests. */

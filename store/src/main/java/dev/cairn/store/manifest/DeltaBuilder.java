@@ -88,14 +88,6 @@ public final class DeltaBuilder {
         return new EntryBody.Delta(newRefs.count(), ops);
     }
 
-    public boolean gaveUp() {
-        return gaveUp;
-    }
-
-    public int opCount() {
-        return ops.size() + (runStart >= 0 ? 1 : 0) + (newRun > 0 ? 1 : 0);
-    }
-
     private void copy(long index) {
         endNewRun();
         if (runStart >= 0 && runStart + runLength == index) {

@@ -133,7 +133,4 @@ final class DeltaCursor implements RefCursor {
         return new CairnException(Status.CORRUPT, "delta manifest " + where + " is damaged: " + what);
     }
 
-    int parentEntryCount() {
-        return parentEntryCount;
-    }
 }

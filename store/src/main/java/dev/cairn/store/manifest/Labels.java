@@ -60,17 +60,6 @@ public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash, long
         return damage == null;
     }
 
-    /** Holds still in force at {@code now}. */
-    public List<Hold> activeHolds(Instant now) {
-        List<Hold> a = new ArrayList<>();
-        for (Hold h : holds) {
-            if (h.activeAt(now)) {
-                a.add(h);
-            }
-        }
-        return a;
-    }
-
     /**
      * A lease on a checkpoint by a named owner.
      *

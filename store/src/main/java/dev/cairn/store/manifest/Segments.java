@@ -92,11 +92,6 @@ public final class Segments {
             return count;
         }
 
-        /** Refs already written to the database. */
-        public long flushedCount() {
-            return count - fill;
-        }
-
         /** Refs added but not yet written (GC marks them from memory). */
         public void forEachBuffered(java.util.function.Consumer<ChunkRef> c) {
             for (int i = 0; i < fill; i++) {

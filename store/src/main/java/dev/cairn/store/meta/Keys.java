@@ -91,10 +91,6 @@ public final class Keys {
         return ManifestId.fromBytes(key, 8);
     }
 
-    public static long trashKeyExpiry(byte[] key) {
-        return getLong(key, 0) ^ Long.MIN_VALUE;
-    }
-
     /** {@code storage(16) ‖ entry(4) ‖ stream(1) ‖ segment(4)}. */
     public static byte[] segment(byte[] storageId, int entry, int stream, int segment) {
         byte[] k = new byte[25];
@@ -109,10 +105,6 @@ public final class Keys {
         byte[] k = new byte[8];
         putLong(k, 0, packId);
         return k;
-    }
-
-    public static long packKeyId(byte[] key) {
-        return getLong(key, 0);
     }
 
     /** The smallest key greater than every key starting with {@code prefix}, or null if none. */

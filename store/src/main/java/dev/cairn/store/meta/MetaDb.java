@@ -448,10 +448,6 @@ public final class MetaDb implements Closeable {
             return wb.count();
         }
 
-        public long dataSize() {
-            return wb.getDataSize();
-        }
-
         @Override
         public void close() {
             wb.close();

@@ -175,7 +175,7 @@ public final class PutSession implements AutoCloseable {
         }
         ManifestHeader header = new ManifestHeader(options.meta(), headers);
         byte[] headerBytes = header.encode();
-        ManifestId id = ManifestId.fromBytes(dev.cairn.protocol.chunk.ChunkId.newDigest().digest(headerBytes));
+        ManifestId id = ManifestId.ofHeader(headerBytes);
         ManifestStore ms = repo.manifests();
         // Lock order, everywhere: manifest mutex, then the index lock. (Trims hold the mutex and
         // look chunks up; GC's switch takes the index lock alone.)

@@ -1,6 +1,5 @@
 package dev.cairn.protocol.manifest;
 
-import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.codec.ByteReader;
 import dev.cairn.protocol.codec.ByteWriter;
 import dev.cairn.protocol.codec.MalformedDataException;
@@ -76,7 +75,7 @@ public record ManifestHeader(CheckpointMeta meta, List<EntryHeader> entries) {
     }
 
     public ManifestId id() {
-        return ManifestId.fromBytes(ChunkId.newDigest().digest(encode()));
+        return ManifestId.ofHeader(encode());
     }
 
     /** The canonical encoding (docs/FORMAT.md, "Manifest identity"). */

@@ -1,5 +1,7 @@
 package dev.cairn.protocol.manifest;
 
+import dev.cairn.protocol.chunk.ChunkId;
+
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -29,6 +31,11 @@ public final class ManifestId implements Comparable<ManifestId> {
             throw new IllegalArgumentException("manifest id must be " + LENGTH + " bytes, got " + digest.length);
         }
         return new ManifestId(digest.clone());
+    }
+
+    /** The id of the manifest whose canonical header encoding is {@code headerBytes}: its SHA-256. */
+    public static ManifestId ofHeader(byte[] headerBytes) {
+        return new ManifestId(ChunkId.newDigest().digest(headerBytes));
     }
 
     /** Reads 32 bytes at {@code off} (copied). */

@@ -2,7 +2,6 @@ package dev.cairn.store.manifest;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
-import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.codec.ByteReader;
 import dev.cairn.protocol.codec.ByteWriter;
 import dev.cairn.protocol.codec.MalformedDataException;
@@ -69,7 +68,7 @@ public final class StoredManifestCodec {
             }
             int kind = r.u8();
             byte[] headerBytes = r.blob(64 << 20);
-            ManifestId actual = ManifestId.fromBytes(ChunkId.newDigest().digest(headerBytes));
+            ManifestId actual = ManifestId.ofHeader(headerBytes);
             if (!actual.equals(expectedId)) {
                 throw new CairnException(Status.CORRUPT, "manifest record " + expectedId.shortHex()
                         + " is damaged: its header hashes to " + actual.shortHex());

@@ -1,5 +1,6 @@
 package dev.cairn.s3;
 
+import dev.cairn.store.pack.FileIo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,12 +71,12 @@ public final class BackupRestorer {
         for (BackupDescriptor.FileEntry f : d.files()) {
             download(bucket, keys.file(f.sha256()), f, tmp.resolve(f.name()));
         }
-        fsyncDir(tmp);
+        FileIo.fsyncDirectory(tmp);
         if (Files.exists(meta)) {
             Files.delete(meta); // empty, checked above
         }
         Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE);
-        fsyncDir(storeDir);
+        FileIo.fsyncDirectory(storeDir);
         log.info("restored metadata backup {} (store {}, RocksDB sequence {}): {} files, {} bytes in {} ms into {}",
                 d.number(), d.storeId(), d.sequence(), d.files().size(), d.bytes(), (System.nanoTime() - t0) / 1_000_000,
                 meta);
@@ -92,11 +93,7 @@ public final class BackupRestorer {
                     throw new IOException("backup file " + f.name() + " (" + key + ") is missing from the bucket");
                 }
                 sha.update(b);
-                ByteBuffer buf = ByteBuffer.wrap(b);
-                long pos = off;
-                while (buf.hasRemaining()) {
-                    pos += ch.write(buf, pos);
-                }
+                FileIo.writeFully(ch, ByteBuffer.wrap(b), off);
             }
             if (f.size() == 0 && bucket.head(key) == null) {
                 throw new IOException("backup file " + f.name() + " (" + key + ") is missing from the bucket");
@@ -107,12 +104,6 @@ public final class BackupRestorer {
         if (!actual.equals(f.sha256())) {
             throw new IOException("backup file " + f.name() + " (" + key + ") does not match its descriptor: SHA-256 "
                     + actual + ", expected " + f.sha256());
-        }
-    }
-
-    private static void fsyncDir(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
         }
     }
 }

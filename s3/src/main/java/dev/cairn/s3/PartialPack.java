@@ -4,6 +4,7 @@ import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.store.pack.ChunkLocation;
 import dev.cairn.store.pack.CorruptPackException;
+import dev.cairn.store.pack.FileIo;
 import dev.cairn.store.pack.PackCodec;
 import dev.cairn.store.pack.PackFiles;
 import dev.cairn.store.pack.PackId;
@@ -113,12 +114,7 @@ final class PartialPack {
                 gaps = present.missing(start, end);
             }
             for (long[] g : gaps) {
-                byte[] b = fetcher.fetch(g[0], (int) (g[1] - g[0]));
-                ByteBuffer buf = ByteBuffer.wrap(b);
-                long pos = g[0];
-                while (buf.hasRemaining()) {
-                    pos += ch.write(buf, pos);
-                }
+                FileIo.writeFully(ch, ByteBuffer.wrap(fetcher.fetch(g[0], (int) (g[1] - g[0]))), g[0]);
                 synchronized (this) {
                     present.add(g[0], g[1]);
                 }
@@ -127,11 +123,8 @@ final class PartialPack {
     }
 
     private void readFully(ByteBuffer buf, long pos) throws IOException {
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos + buf.position());
-            if (n < 0) {
-                throw new CorruptPackException(id, pos, "partial copy ended early");
-            }
+        if (FileIo.readFully(ch, buf, pos) < buf.limit()) {
+            throw new CorruptPackException(id, pos, "partial copy ended early");
         }
     }
 

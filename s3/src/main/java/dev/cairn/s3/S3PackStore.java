@@ -3,6 +3,7 @@ package dev.cairn.s3;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.store.pack.ChunkLocation;
+import dev.cairn.store.pack.FileIo;
 import dev.cairn.store.pack.LocalPackStore;
 import dev.cairn.store.pack.PackId;
 import dev.cairn.store.pack.PackIndex;
@@ -360,11 +361,7 @@ public final class S3PackStore implements PackStore {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 for (long off = 0; off < size; off += DOWNLOAD_PIECE) {
-                    ByteBuffer b = ByteBuffer.wrap(fetch(id, off, (int) Math.min(DOWNLOAD_PIECE, size - off)));
-                    long pos = off;
-                    while (b.hasRemaining()) {
-                        pos += ch.write(b, pos);
-                    }
+                    FileIo.writeFully(ch, ByteBuffer.wrap(fetch(id, off, (int) Math.min(DOWNLOAD_PIECE, size - off))), off);
                 }
             }
             Path target = local.pathOf(id);

@@ -7,8 +7,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
-/** Positional read/write loops and directory fsync: the few file-system calls the pack layer makes. */
-final class FileIo {
+/**
+ * Positional read/write loops and directory fsync: the few file-system calls the pack layer
+ * makes, shared with pack stores in other modules (the S3 cache). Stateless, thread-safe.
+ */
+public final class FileIo {
     private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
 
     private FileIo() {
@@ -19,7 +22,7 @@ final class FileIo {
      *
      * @return the number of bytes read; less than requested only at end of file
      */
-    static int readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+    public static int readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
         int total = 0;
         while (dst.hasRemaining()) {
             int n = ch.read(dst, pos + total);
@@ -32,7 +35,7 @@ final class FileIo {
     }
 
     /** Writes all of {@code src} at file position {@code pos}. */
-    static void writeFully(FileChannel ch, ByteBuffer src, long pos) throws IOException {
+    public static void writeFully(FileChannel ch, ByteBuffer src, long pos) throws IOException {
         long p = pos;
         while (src.hasRemaining()) {
             p += ch.write(src, p);
@@ -43,7 +46,7 @@ final class FileIo {
      * Makes the directory's entries (files created or deleted in it) durable. Without this a crash
      * can lose the name of a file whose data was fsynced, or resurrect a deleted one.
      */
-    static void fsyncDirectory(Path dir) throws IOException {
+    public static void fsyncDirectory(Path dir) throws IOException {
         if (WINDOWS) {
             return; // NTFS journals directory changes itself, and directories cannot be opened as channels.
         }

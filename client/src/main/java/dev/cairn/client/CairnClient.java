@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.DirectoryLayout;
@@ -136,22 +137,8 @@ public final class CairnClient implements AutoCloseable {
 
         /** The daemon's address as "HOST:PORT" ("[::1]:7433" for IPv6). Default 127.0.0.1:7433. */
         public Builder address(String hostPort) {
-            String t = hostPort.trim();
-            int colon = t.lastIndexOf(':');
-            if (colon <= 0 || colon == t.length() - 1) {
-                throw new IllegalArgumentException("'" + hostPort + "' is not HOST:PORT (e.g. 127.0.0.1:7433)");
-            }
-            String h = t.substring(0, colon);
-            if (h.startsWith("[") && h.endsWith("]")) {
-                h = h.substring(1, h.length() - 1);
-            }
-            int p;
-            try {
-                p = Integer.parseInt(t.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + hostPort + "' has no numeric port");
-            }
-            return address(h, p);
+            HostPort a = HostPort.parse(hostPort);
+            return address(a.host(), a.port());
         }
 
         public Builder address(String host, int port) {

@@ -1,5 +1,7 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.HostPort;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -12,6 +14,6 @@ record ClientConfig(String host, int port, String token, boolean tls, Path tlsTr
                     int readAheadBytes, String clientName) {
 
     String address() {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return new HostPort(host, port).toString();
     }
 }

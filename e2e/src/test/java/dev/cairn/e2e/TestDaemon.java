@@ -1,6 +1,7 @@
 package dev.cairn.e2e;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.server.CairnDaemon;
 import dev.cairn.server.DaemonFixture;
@@ -41,7 +42,7 @@ public final class TestDaemon implements AutoCloseable {
 
     public static DaemonConfig config(Path data, ChunkerParams chunker) {
         return DaemonConfig.defaults().withData(data)
-                .withListen(DaemonConfig.HostPort.parse("test", "127.0.0.1:0"))
+                .withListen(HostPort.parse("127.0.0.1:0"))
                 .withStore(RepositoryOptions.defaults().withChunker(chunker).withPackTargetBytes(8L << 20).withWorkers(2));
     }
 

@@ -1,5 +1,6 @@
 package dev.cairn.server;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.server.config.ConfigException;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.server.maint.GcScheduler;
@@ -93,7 +94,7 @@ public final class CairnDaemon implements Closeable {
             if (config.metrics() != null) {
                 ms = MetricsHttpServer.start(new InetSocketAddress(config.metrics().host(), config.metrics().port()),
                         metrics, tenants.all());
-                log.info("metrics on http://{}/metrics", NetServer.text(ms.address()));
+                log.info("metrics on http://{}/metrics", HostPort.of(ms.address()));
             }
             if (config.gc().schedule() != null) {
                 scheduler = GcScheduler.start(config.gc().schedule(), maint, List.copyOf(tenants.all()));
@@ -109,7 +110,7 @@ public final class CairnDaemon implements Closeable {
             throw e;
         }
         log.info("{} serving {} on {}", version(), config.data().toAbsolutePath().normalize(),
-                NetServer.text(net.address()));
+                HostPort.of(net.address()));
         return new CairnDaemon(config, tenants, metrics, net, ms, scheduler);
     }
 

@@ -51,7 +51,7 @@ final class DaemonCommand implements Callable<Integer> {
             c = c.withData(data);
         }
         if (listen != null) {
-            c = c.withListen(DaemonConfig.HostPort.parse("--listen", listen));
+            c = c.withListen(DaemonConfig.hostPort("--listen", listen));
         }
         return c;
     }

@@ -1,5 +1,6 @@
 package dev.cairn.server;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.manifest.CheckpointMeta;
@@ -116,7 +117,7 @@ class AuthTest {
 
     @Test
     void nonLoopbackWithoutTokensIsRefused(@TempDir Path other) throws Exception {
-        DaemonConfig open = DaemonFixture.config(other.resolve("d")).withListen(DaemonConfig.HostPort.parse("t", "0.0.0.0:0"));
+        DaemonConfig open = DaemonFixture.config(other.resolve("d")).withListen(HostPort.parse("0.0.0.0:0"));
         assertThatThrownBy(() -> CairnDaemon.start(open)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("refusing to listen on 0.0.0.0:0 without tokens")
                 .hasMessageContaining("127.0.0.1");
@@ -124,7 +125,7 @@ class AuthTest {
         // With a token it starts; "localhost" counts as loopback without one.
         CairnDaemon d = CairnDaemon.start(open.withTokens(Map.of(TOKEN_A, "a")));
         assertThat(d.stop()).isTrue();
-        CairnDaemon l = CairnDaemon.start(open.withListen(DaemonConfig.HostPort.parse("t", "localhost:0")));
+        CairnDaemon l = CairnDaemon.start(open.withListen(HostPort.parse("localhost:0")));
         assertThat(l.stop()).isTrue();
         assertThat(Files.isDirectory(other.resolve("d/meta"))).isTrue();
     }

@@ -1,5 +1,6 @@
 package dev.cairn.server;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.server.config.DaemonConfig;
 import dev.cairn.store.Repository;
@@ -22,7 +23,7 @@ public final class DaemonFixture {
 
     public static DaemonConfig config(Path data) {
         return DaemonConfig.defaults().withData(data)
-                .withListen(DaemonConfig.HostPort.parse("test", "127.0.0.1:0"))
+                .withListen(HostPort.parse("127.0.0.1:0"))
                 .withStore(storeOptions())
                 .withLimits(new DaemonConfig.ServerLimits(dev.cairn.protocol.wire.Limits.defaults(), 64L << 20,
                         512L << 20, 10_000, java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(20), 8));

@@ -1,7 +1,7 @@
 package dev.cairn.server;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.wire.Message.CommitOk;
-import dev.cairn.server.config.DaemonConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +37,7 @@ class MetricsTest {
     @Test
     void countsPutsGetsDedupAndStoreSize() throws Exception {
         CairnDaemon d = CairnDaemon.start(DaemonFixture.config(dir.resolve("b"))
-                .withMetrics(DaemonConfig.HostPort.parse("metrics", "127.0.0.1:0")));
+                .withMetrics(HostPort.parse("127.0.0.1:0")));
         try {
             byte[] data = DaemonFixture.data(800, 200_000);
             try (WireDriver w = WireDriver.open(d.address(), "")) {

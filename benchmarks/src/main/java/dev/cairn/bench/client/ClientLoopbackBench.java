@@ -1,6 +1,7 @@
 package dev.cairn.bench.client;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.protocol.manifest.CheckpointMeta;
@@ -63,7 +64,7 @@ public final class ClientLoopbackBench {
         report("embedded store put, new data", embedded);
 
         DaemonConfig cfg = DaemonConfig.defaults().withData(base.resolve("daemon"))
-                .withListen(DaemonConfig.HostPort.parse("bench", "127.0.0.1:0"));
+                .withListen(HostPort.parse("127.0.0.1:0"));
         try (CairnDaemon daemon = CairnDaemon.start(cfg);
              CairnClient client = CairnClient.builder().address("127.0.0.1:" + daemon.address().getPort()).build()) {
             // Warm-up (not measured): one cycle on 64 MiB, so the medians compare compiled code.

@@ -1,6 +1,7 @@
 package dev.cairn.bench.jmh;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.client.PutResult;
 import dev.cairn.protocol.manifest.CheckpointMeta;
@@ -54,7 +55,7 @@ public class DaemonBench {
     public void setup() throws Exception {
         dir = Files.createTempDirectory("cairn-jmh-daemon");
         daemon = CairnDaemon.start(DaemonConfig.defaults().withData(dir)
-                .withListen(DaemonConfig.HostPort.parse("bench", "127.0.0.1:0")));
+                .withListen(HostPort.parse("127.0.0.1:0")));
         client = CairnClient.builder().address("127.0.0.1:" + daemon.address().getPort()).build();
         data = BenchData.random(7, SIZE);
         original = data.clone();

@@ -19,7 +19,6 @@ import dev.cairn.protocol.wire.Limits;
 import dev.cairn.server.config.ConfigFile.GcSection;
 import dev.cairn.server.config.ConfigFile.LimitsSection;
 import dev.cairn.server.config.ConfigFile.StoreSection;
-import dev.cairn.server.config.DaemonConfig.HostPort;
 import dev.cairn.server.config.DaemonConfig.ServerLimits;
 import dev.cairn.server.config.DaemonConfig.TlsFiles;
 import dev.cairn.store.RepositoryOptions;
@@ -110,7 +109,7 @@ public final class ConfigLoader {
     public static DaemonConfig resolve(ConfigFile f, Path base) {
         DaemonConfig d = DaemonConfig.defaults();
         if (f.listen() != null) {
-            d = d.withListen(HostPort.parse("listen", f.listen()));
+            d = d.withListen(DaemonConfig.hostPort("listen", f.listen()));
         }
         if (f.data() != null) {
             d = d.withData(base.resolve(f.data()).normalize());
@@ -128,7 +127,7 @@ public final class ConfigLoader {
             if (f.metrics().listen() == null) {
                 throw new ConfigException("metrics: 'listen' is needed (e.g. 127.0.0.1:9433)");
             }
-            d = d.withMetrics(HostPort.parse("metrics.listen", f.metrics().listen()));
+            d = d.withMetrics(DaemonConfig.hostPort("metrics.listen", f.metrics().listen()));
         }
         if (f.limits() != null) {
             d = d.withLimits(limits(f.limits()));

@@ -2,12 +2,11 @@ package dev.cairn.server.config;
 
 import dev.cairn.gc.GcOptions;
 import dev.cairn.gc.policy.PolicySet;
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.s3.S3Settings;
 import dev.cairn.store.RepositoryOptions;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -46,7 +45,7 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
 
     /** No config file: the defaults. */
     public static DaemonConfig defaults() {
-        return new DaemonConfig(HostPort.parse("listen", DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
+        return new DaemonConfig(HostPort.parse(DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
                 ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults(), null);
     }
 
@@ -137,47 +136,16 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
         }
     }
 
-    /** A host and port as in "127.0.0.1:7433" or "[::1]:7433"; port 0 picks a free one. */
-    public record HostPort(String host, int port) {
-        public static HostPort parse(String key, String text) {
-            String t = text.trim();
-            int colon = t.lastIndexOf(':');
-            if (colon <= 0 || colon == t.length() - 1) {
-                throw new ConfigException(key + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:7433)");
-            }
-            String host = t.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            int port;
-            try {
-                port = Integer.parseInt(t.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new ConfigException(key + ": '" + text + "' has no numeric port");
-            }
-            if (port < 0 || port > 65535) {
-                throw new ConfigException(key + ": port " + port + " is outside 0..65535");
-            }
-            return new HostPort(host, port);
-        }
-
-        /** True if {@code host} resolves to a loopback address only reachable from this machine. */
-        public boolean isLoopback() {
-            try {
-                for (InetAddress a : InetAddress.getAllByName(host)) {
-                    if (!a.isLoopbackAddress()) {
-                        return false;
-                    }
-                }
-                return true;
-            } catch (UnknownHostException e) {
-                return false;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    /**
+     * Parses the address under config key (or flag) {@code key}; port 0 picks a free one.
+     *
+     * @throws ConfigException naming {@code key} if {@code text} is not HOST:PORT
+     */
+    public static HostPort hostPort(String key, String text) {
+        try {
+            return HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ": " + e.getMessage());
         }
     }
 

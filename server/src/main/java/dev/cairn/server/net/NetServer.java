@@ -1,5 +1,6 @@
 package dev.cairn.server.net;
 
+import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.wire.FrameDecoder;
 import dev.cairn.protocol.wire.MessageCodecHandler;
@@ -113,7 +114,7 @@ public final class NetServer {
             } catch (Exception e) {
                 throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
             }
-            log.info("listening on {} ({}{}, {} worker threads)", text((InetSocketAddress) ch.localAddress()),
+            log.info("listening on {} ({}{}, {} worker threads)", HostPort.of((InetSocketAddress) ch.localAddress()),
                     epoll ? "epoll" : "nio",
                     ssl != null ? ", TLS" : "", threads);
             return new NetServer(ctx, boss, workers, ch);
@@ -126,10 +127,6 @@ public final class NetServer {
     }
 
     /** "127.0.0.1:7433" (no leading slash, IPv6 in brackets). */
-    public static String text(InetSocketAddress a) {
-        String h = a.getHostString();
-        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
-    }
 
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();

@@ -71,6 +71,7 @@ import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
+import java.util.stream.IntStream;
 
 /**
  * The maintenance requests — trim, trash, holds, tags, GC, policy simulation, trim log — against
@@ -472,14 +473,13 @@ final class MaintenanceOps {
      */
     static <T> Iterator<Message> pages(int n, IntFunction<T> item, ToIntFunction<T> size, int emptyPages,
                                        Function<List<T>, Message> page) {
+        Pager<T> pager = new Pager<>(IntStream.range(0, n).mapToObj(item).iterator(), size);
         return new Iterator<>() {
-            private int next;
             private int emitted;
-            private T held;
 
             @Override
             public boolean hasNext() {
-                return next < n || held != null || (n == 0 && emitted < emptyPages);
+                return pager.hasMore() || (n == 0 && emitted < emptyPages);
             }
 
             @Override
@@ -487,21 +487,8 @@ final class MaintenanceOps {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
-                List<T> batch = new ArrayList<>();
-                long bytes = MessageCodec.PAGE_OVERHEAD;
-                while (held != null || next < n) {
-                    T t = held != null ? held : item.apply(next++);
-                    held = null;
-                    int s = size.applyAsInt(t);
-                    if (!batch.isEmpty() && bytes + s > Streams.PART_BYTES) {
-                        held = t;
-                        break;
-                    }
-                    batch.add(t);
-                    bytes += s;
-                }
                 emitted++;
-                return page.apply(batch);
+                return page.apply(pager.nextPage());
             }
         };
     }

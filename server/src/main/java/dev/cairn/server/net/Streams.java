@@ -133,8 +133,7 @@ final class Streams {
         private final Function<T, Integer> sizeOf;
         private final Function<List<T>, Message> page;
         private final Function<Long, Message> finish;
-        private Iterator<T> items;
-        private T held;
+        private Pager<T> pager;
         private long sent;
         private boolean sentPage;
         private final boolean atLeastOnePage;
@@ -151,22 +150,10 @@ final class Streams {
 
         @Override
         protected Message nextPart() throws Exception {
-            if (items == null) {
-                items = source.open();
+            if (pager == null) {
+                pager = new Pager<>(source.open(), sizeOf::apply);
             }
-            List<T> batch = new ArrayList<>();
-            long size = MessageCodec.PAGE_OVERHEAD;
-            while (held != null || items.hasNext()) {
-                T t = held != null ? held : items.next();
-                held = null;
-                int s = sizeOf.apply(t);
-                if (!batch.isEmpty() && size + s > PART_BYTES) {
-                    held = t;
-                    break;
-                }
-                batch.add(t);
-                size += s;
-            }
+            List<T> batch = pager.nextPage();
             if (batch.isEmpty() && (sentPage || !atLeastOnePage)) {
                 return null;
             }

@@ -16,12 +16,13 @@ import java.util.TreeSet;
 
 /**
  * The mutable state beside an immutable manifest: tags, holds, trash state, and what the store
- * learned about it (bytes it added at put, damage found by verify). Stored in the {@code labels}
+ * learned about it (bytes it added at put, damage). Stored in the {@code labels}
  * family (docs/FORMAT.md, "Labels"). Immutable value; changes produce a new one.
  *
  * @param trash    null while the checkpoint is live
  * @param newBytes raw bytes of the chunks the put added to the store (retention simulation)
- * @param damage   null unless the last verify found the checkpoint not restorable; then why
+ * @param damage   null, or why the checkpoint is not restorable. Nothing sets it yet (verify reports
+ *                 damage without recording it here); retention already honours it
  */
 public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash, long newBytes, String damage) {
     static final int VERSION = 1;

@@ -43,6 +43,12 @@ public final class CairnCli {
         CairnCommand root = new CairnCommand();
         root.output = o;
         CommandLine cl = new CommandLine(root);
+        String named = CairnCommand.named(args);
+        for (Map.Entry<String, Class<?>> e : CairnCommand.SUBCOMMANDS.entrySet()) {
+            if (named == null || named.equals(e.getKey())) {
+                cl.addSubcommand(e.getKey(), e.getValue());
+            }
+        }
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, args1) -> {

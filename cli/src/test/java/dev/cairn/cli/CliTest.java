@@ -34,6 +34,25 @@ class CliTest {
     }
 
     @Test
+    void onlyTheNamedSubcommandIsBuiltAndGlobalOptionValuesAreNotTakenForIt() {
+        assertThat(CairnCommand.named(new String[] {"stats"})).isEqualTo("stats");
+        assertThat(CairnCommand.named(new String[] {"--json", "--server", "h:1", "put", "--series", "ls", "-"}))
+                .isEqualTo("put");
+        assertThat(CairnCommand.named(new String[] {"--token", "stats", "ls"})).isEqualTo("ls");
+        assertThat(CairnCommand.named(new String[] {"--token=stats", "ls"})).isEqualTo("ls");
+        assertThat(CairnCommand.named(new String[] {"--help"})).isNull();
+        assertThat(CairnCommand.named(new String[] {"frobnicate", "put"})).isNull();
+        // Every command is still reachable under the name its annotation gives it, and suggestions
+        // still see every name.
+        for (Map.Entry<String, Class<?>> e : CairnCommand.SUBCOMMANDS.entrySet()) {
+            assertThat(e.getValue().getAnnotation(picocli.CommandLine.Command.class).name()).isEqualTo(e.getKey());
+            assertThat(CliRun.run(e.getKey(), "--help").code()).as(e.getKey()).isZero();
+        }
+        assertThat(CliRun.run("--help").out()).contains(CairnCommand.SUBCOMMANDS.keySet());
+        assertThat(CliRun.run("lss").stderr()).contains("Did you mean", "ls");
+    }
+
+    @Test
     void badFlagsAreUsageErrors() {
         assertThat(CliRun.run("put", "-").code()).isEqualTo(ExitCodes.USAGE); // --series missing
         assertThat(CliRun.run("put", "--series", "s", "--bogus", "-").code()).isEqualTo(ExitCodes.USAGE);
@@ -150,7 +169,8 @@ class CliTest {
     @Test
     void timeFormats() {
         PutCommand p = new PutCommand();
-        p.spec = new picocli.CommandLine(new CairnCommand()).getSubcommands().get("put").getCommandSpec();
+        p.spec = new picocli.CommandLine(new CairnCommand()).addSubcommand("put", PutCommand.class).getSubcommands()
+                .get("put").getCommandSpec();
         assertThat(p.parseTime("2026-11-01T12:00:00Z").toString()).isEqualTo("2026-11-01T12:00:00Z");
         assertThat(p.parseTime("2026-11-01T14:00:00+02:00").toString()).isEqualTo("2026-11-01T12:00:00Z");
         assertThat(p.parseTime("2026-11-01T12:00:00").toString()).isEqualTo("2026-11-01T12:00:00Z");

@@ -90,7 +90,10 @@ public final class S3PackStore implements PackStore {
     private final PackCache cache;
     private final PackUploader uploader;
     private final ExecutorService partPool;
-    /** Packs created here and not uploaded (being written, sealed or uploading). */
+    /**
+     * Packs whose local file is the one to use, not uploaded: being written, sealed or uploading,
+     * and packs the index references that the bucket lacks until they are uploaded again.
+     */
     private final Set<PackId> staging = ConcurrentHashMap.newKeySet();
     /**
      * Keys and sizes of the packs known to be in the bucket that this store may read: its own and
@@ -432,8 +435,11 @@ public final class S3PackStore implements PackStore {
                 legacyUnknown++;
             }
         }
+        notOurs.sort(null);
+        boolean changed = !notOurs.equals(unknown);
         unknown = List.copyOf(notOurs);
-        if (!notOurs.isEmpty()) {
+        // A warning when the set changes, not at every listing (stats list the packs every 30 s).
+        if (!notOurs.isEmpty() && changed) {
             log.warn("{} packs under s3://{}/{} are not this store's ({} of other stores, {} without a store id that this"
                     + " store's index does not reference), e.g. {}: this store never deletes them", notOurs.size(),
                     bucket.name(), keys, listing.otherStores().size(), legacyUnknown, notOurs.get(0));

@@ -174,8 +174,9 @@ public final class S3PackStore implements PackStore {
                 referenced = indexed.packs();
             }
             if (!referenced.contains(p.id())) {
-                log.warn("deleting local pack {} ({} bytes, {}): it is not in the bucket and this store's index does not"
-                        + " reference it, so a crash interrupted its upload", p.id(), p.size(), p.sealed() ? "sealed" : "unsealed");
+                log.warn("deleting local pack {} ({} bytes, {}): it is not in the bucket{} and this store's index does"
+                        + " not reference it, so a crash interrupted its upload", p.id(), p.size(),
+                        p.sealed() ? "sealed" : "unsealed", r == null ? "" : " as it is here");
                 local.delete(p.id());
             } else if (r != null) {
                 log.error("local pack {} ({} bytes) and its object {} ({} bytes) differ in size, and this store's index"

@@ -10,7 +10,9 @@ import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.s3.S3ProxyServer;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.DaemonConfig;
+import dev.cairn.s3.S3Stores;
 import dev.cairn.server.tenant.BucketRestore;
+import dev.cairn.server.tenant.PrefixTakeOver;
 import dev.cairn.server.tenant.Tenant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,6 +157,36 @@ class S3DaemonE2eTest {
             c.put(opts("x", 0), new ByteArrayInputStream(TestDaemon.data(3, 10_000)));
         }
         assertThatThrownBy(() -> BucketRestore.restoreAll(config)).hasMessageContaining("already holds");
+    }
+
+    /**
+     * A second daemon on the same prefix does not start; with --take-over-prefix it does, and the
+     * first one, at its next backup, stops writing: its puts then fail with STORE_LOCKED over the
+     * wire and /metrics says so.
+     */
+    @Test
+    void aSecondDaemonOnThePrefixRefusesToStartUntilItTakesOverAndThenTheFirstStopsWriting() throws Exception {
+        DaemonConfig config = config();
+        DaemonConfig second = config.withData(dir.resolve("data-b"));
+        try (TestDaemon a = TestDaemon.start(config); CairnClient ca = a.client()) {
+            ManifestId first = ca.put(opts("a", 0), new ByteArrayInputStream(TestDaemon.data(4, 200_000))).id();
+            assertThatThrownBy(() -> TestDaemon.start(second)).hasMessageContaining("--take-over-prefix")
+                    .hasMessageContaining(tenant(a).repo().config().storeIdHex());
+            PrefixTakeOver.takeOverAll(second);
+            try (TestDaemon b = TestDaemon.start(second); CairnClient cb = b.client()) {
+                cb.put(opts("b", 0), new ByteArrayInputStream(TestDaemon.data(5, 200_000)));
+                assertThatThrownBy(() -> S3Stores.backupOf(tenant(a).repo()).backupIfChanged())
+                        .hasMessageContaining(tenant(b).repo().config().storeIdHex());
+                assertThatThrownBy(() -> ca.put(opts("a", 1), new ByteArrayInputStream(TestDaemon.data(6, 1000))))
+                        .isInstanceOfSatisfying(dev.cairn.protocol.CairnException.class,
+                                e -> assertThat(e.status()).isEqualTo(dev.cairn.protocol.Status.STORE_LOCKED));
+                assertThat(read(ca.open(first))).isEqualTo(TestDaemon.data(4, 200_000));
+                assertThat(a.daemon().metrics().render(a.daemon().tenants().all()))
+                        .contains("cairn_s3_writes_stopped{tenant=\"default\"} 1");
+                assertThat(b.daemon().metrics().render(b.daemon().tenants().all()))
+                        .contains("cairn_s3_writes_stopped{tenant=\"default\"} 0");
+            }
+        }
     }
 
     private static Tenant tenant(TestDaemon d) {

@@ -12,11 +12,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * Rebuilds a store's metadata directory from the newest complete backup in the bucket
- * ({@code cairnd --restore-from-bucket}, docs/S3.md "Restore"). Files are downloaded into a
+ * Rebuilds a store's metadata directory from the newest complete backup of the prefix's owner
+ * in the bucket ({@code cairnd --restore-from-bucket}, docs/S3.md "Restore"). Files are downloaded into a
  * temporary directory, each checked against its size and SHA-256, synced, and the directory is
  * renamed into place only when all arrived: an interrupted restore leaves no half-restored store.
  * Stateless.
@@ -29,11 +34,14 @@ public final class BackupRestorer {
     }
 
     /**
-     * Restores {@code storeDir/meta} from the newest backup under {@code keys}.
+     * Restores {@code storeDir/meta} from the newest backup under {@code keys} of the store that
+     * owns the prefix (its owner object). Without an owner object (a prefix written before owner
+     * objects existed) the newest backup, if every backup there is of one store.
      *
      * @return the backup restored
-     * @throws IOException if {@code storeDir/meta} already holds a database, no backup exists,
-     *                     or a file is missing or does not match its descriptor
+     * @throws IOException if {@code storeDir/meta} already holds a database, no backup of the
+     *                     owner exists, the owner cannot be told, or a file is missing or does
+     *                     not match its descriptor
      */
     public static BackupDescriptor restore(Bucket bucket, ObjectKeys keys, Path storeDir) throws IOException {
         Path meta = storeDir.resolve("meta");
@@ -45,24 +53,7 @@ public final class BackupRestorer {
                 }
             }
         }
-        long newest = -1;
-        for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
-            newest = Math.max(newest, keys.backupNumberOf(o.key()));
-        }
-        if (newest < 0) {
-            throw new IOException("no metadata backup under s3://" + bucket.name() + "/" + keys.backupsPrefix()
-                    + "; nothing to restore");
-        }
-        byte[] raw = bucket.get(keys.backup(newest));
-        if (raw == null) {
-            throw new IOException("backup " + keys.backup(newest) + " disappeared while restoring");
-        }
-        BackupDescriptor d;
-        try {
-            d = BackupDescriptor.decode(raw);
-        } catch (IllegalArgumentException e) {
-            throw new IOException("backup " + keys.backup(newest) + " is damaged: " + e.getMessage(), e);
-        }
+        BackupDescriptor d = pick(bucket, keys);
         long t0 = System.nanoTime();
         Files.createDirectories(storeDir);
         Path tmp = storeDir.resolve("meta.restoring");
@@ -81,6 +72,76 @@ public final class BackupRestorer {
                 d.number(), d.storeId(), d.sequence(), d.files().size(), d.bytes(), (System.nanoTime() - t0) / 1_000_000,
                 meta);
         return d;
+    }
+
+    /**
+     * The descriptor to restore: the highest-numbered one of the owner's store. Descriptors are
+     * read newest first until one of the owner's turns up; a damaged one on the way fails the
+     * restore (it may be the owner's newest).
+     */
+    private static BackupDescriptor pick(Bucket bucket, ObjectKeys keys) throws IOException {
+        List<Long> numbers = new ArrayList<>();
+        for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
+            long n = keys.backupNumberOf(o.key());
+            if (n >= 0) {
+                numbers.add(n);
+            }
+        }
+        String where = "s3://" + bucket.name() + "/" + keys.backupsPrefix();
+        if (numbers.isEmpty()) {
+            throw new IOException("no metadata backup under " + where + "; nothing to restore");
+        }
+        numbers.sort(Comparator.reverseOrder());
+        OwnerRecord owner = readOwner(bucket, keys);
+        Set<String> stores = new TreeSet<>();
+        BackupDescriptor newest = null;
+        for (long n : numbers) {
+            byte[] raw = bucket.get(keys.backup(n));
+            if (raw == null) {
+                continue; // pruned meanwhile: an older one
+            }
+            BackupDescriptor d;
+            try {
+                d = BackupDescriptor.decode(raw);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("backup " + keys.backup(n) + " is damaged: " + e.getMessage(), e);
+            }
+            if (owner != null && d.storeId().equals(owner.storeId())) {
+                if (!stores.isEmpty()) {
+                    log.warn("restoring backup {} of {}, the owner of the prefix; newer backups of {} are not restored",
+                            d.number(), owner.describe(), stores);
+                }
+                return d;
+            }
+            stores.add(d.storeId());
+            newest = newest == null ? d : newest;
+        }
+        if (owner != null) {
+            throw new IOException("no metadata backup under " + where + " is of " + owner.describe()
+                    + ", which owns the prefix; the backups there are of " + stores);
+        }
+        if (newest == null) {
+            throw new IOException("no metadata backup under " + where + " (they were deleted while restoring)");
+        }
+        if (stores.size() > 1) {
+            throw new IOException("the prefix has no owner object and holds backups of several stores " + stores + " (two"
+                    + " daemons wrote to it): cannot tell which one to restore. Move the other stores' descriptors away"
+                    + " (" + where + "<n>.backup, whose 'store' line names the store), then restore again");
+        }
+        return newest;
+    }
+
+    private static OwnerRecord readOwner(Bucket bucket, ObjectKeys keys) throws IOException {
+        byte[] b = bucket.get(keys.owner());
+        if (b == null) {
+            return null;
+        }
+        try {
+            return OwnerRecord.decode(b);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the owner object " + keys.owner() + " is unreadable (" + e.getMessage() + "): cannot"
+                    + " tell whose backup to restore", e);
+        }
     }
 
     private static void download(Bucket bucket, String key, BackupDescriptor.FileEntry f, Path target) throws IOException {

@@ -1,7 +1,5 @@
 package dev.cairn.s3;
 
-import dev.cairn.store.StoreConfig;
-import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +35,12 @@ import java.util.stream.Stream;
  * pack), and at close. The newest {@value #KEEP} backups are kept; files only older ones use are
  * deleted after a new backup completed.
  *
+ * <p>Ownership (docs/S3.md, "Ownership"): before its descriptor is written and before pruning,
+ * a backup checks that this store still owns the prefix ({@link PrefixOwner#checkOwner}).
+ * Descriptors are written conditionally; a number taken by another store's descriptor means a
+ * second store writes to the prefix, and writes stop. Pruning deletes only this store's
+ * descriptors, and only files that no remaining descriptor of any store names.
+ *
  * <p>Thread-safe: backups are serialised on this object's monitor. Backup numbers come from the
  * bucket (highest + 1), never from a clock.
  */
@@ -44,12 +48,17 @@ public final class MetadataBackup implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MetadataBackup.class);
     /** Backups kept in the bucket; older descriptors and the files only they name are deleted. */
     static final int KEEP = 3;
+    /** Descriptor writes that find their number taken by this store's own older descriptor before giving up. */
+    private static final int NUMBER_ATTEMPTS = 4;
 
     private final MetaDb db;
     private final Bucket bucket;
     private final ObjectKeys keys;
     private final Path workDir;
     private final Duration every;
+    private final PrefixOwner owner;
+    /** Descriptors read so far, by number (a descriptor never changes once written). Guarded by this. */
+    private final Map<Long, BackupDescriptor> descriptors = new HashMap<>();
     private final ScheduledExecutorService timer;
     /** SHA-256 of SST files hashed before, by name and size: SST files never change. Guarded by this. */
     private final Map<String, String> sstHashes = new HashMap<>();
@@ -60,8 +69,9 @@ public final class MetadataBackup implements Closeable {
     private boolean closed;
     private boolean skipFinal;
 
-    public MetadataBackup(MetaDb db, Bucket bucket, ObjectKeys keys, Path workDir, Duration every) {
+    public MetadataBackup(MetaDb db, Bucket bucket, ObjectKeys keys, Path workDir, Duration every, PrefixOwner owner) {
         this.db = db;
+        this.owner = owner;
         this.bucket = bucket;
         this.keys = keys;
         this.workDir = workDir;
@@ -80,6 +90,9 @@ public final class MetadataBackup implements Closeable {
     }
 
     private void scheduled() {
+        if (owner.stoppedReason() != null) {
+            return; // logged once when writes stopped
+        }
         try {
             backupIfChanged();
         } catch (IOException | RuntimeException e) {
@@ -98,6 +111,7 @@ public final class MetadataBackup implements Closeable {
         if (closed) {
             throw new IOException("the metadata backup is closed");
         }
+        owner.checkWritable();
         // Read before the checkpoint: everything up to this number is in it (maybe more, which
         // only means the next run backs up once more than needed).
         long seq = db.latestSequenceNumber();
@@ -114,11 +128,7 @@ public final class MetadataBackup implements Closeable {
             for (Bucket.ObjectInfo o : bucket.list(keys.filesPrefix())) {
                 there.add(o.key().substring(keys.filesPrefix().length()));
             }
-            long highest = 0;
-            for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
-                highest = Math.max(highest, keys.backupNumberOf(o.key()));
-            }
-            nextNumber = highest + 1;
+            nextNumber = highestNumber() + 1;
             uploaded = there; // last: a failed listing is simply repeated next time
         }
         Path ck = workDir.resolve("checkpoint");
@@ -148,9 +158,9 @@ public final class MetadataBackup implements Closeable {
                 }
                 files.add(new BackupDescriptor.FileEntry(name, size, sha));
             }
-            BackupDescriptor d = new BackupDescriptor(nextNumber, seq, storeId(), files);
-            writeDescriptor(d);
-            nextNumber++;
+            owner.checkOwner("writing metadata backup " + nextNumber);
+            BackupDescriptor d = writeDescriptor(seq, files);
+            nextNumber = d.number() + 1;
             lastSequence = seq;
             log.info("metadata backup {} to s3://{}/{}: {} files, {} bytes ({} files, {} bytes uploaded), {} ms",
                     d.number(), bucket.name(), keys.backup(d.number()), files.size(), d.bytes(), sentFiles, sent,
@@ -175,29 +185,76 @@ public final class MetadataBackup implements Closeable {
         return Hashes.hex(Hashes.ofFile("SHA-256", p, 0, size));
     }
 
+    private long highestNumber() throws IOException {
+        long highest = 0;
+        for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
+            highest = Math.max(highest, keys.backupNumberOf(o.key()));
+        }
+        return highest;
+    }
+
     /**
-     * Writes the descriptor only if its number is free (a conditional PUT): two daemons on one
-     * prefix would otherwise overwrite each other's backups. A 412 whose object equals ours is a
-     * retry of our own successful write.
+     * Writes the descriptor at {@link #nextNumber} only if that number is free (a conditional
+     * PUT): two stores on one prefix would otherwise overwrite each other's backups. On a 412 the
+     * object there decides: equal to ours, it is a retry of our own successful write; another
+     * descriptor of this store (an earlier write that failed after all, or a stale number), the
+     * bucket is listed again and the next free number tried; anything else is another store
+     * writing to the prefix, and writes stop.
+     *
+     * @return the descriptor written
      */
-    private void writeDescriptor(BackupDescriptor d) throws IOException {
-        byte[] body = d.encode();
-        String key = keys.backup(d.number());
-        try {
-            bucket.put(key, body, true);
-        } catch (BucketException e) {
-            if (e.status() != 412) {
-                throw e;
-            }
-            byte[] there = bucket.get(key);
-            if (there == null || !java.util.Arrays.equals(there, body)) {
-                throw new IOException("backup " + key + " exists already and is not ours: another daemon writes to"
-                        + " prefix '" + keys + "' of bucket " + bucket.name() + "; give each daemon its own prefix", e);
+    private BackupDescriptor writeDescriptor(long seq, List<BackupDescriptor.FileEntry> files) throws IOException {
+        long number = nextNumber;
+        for (int attempt = 1; ; attempt++) {
+            BackupDescriptor d = new BackupDescriptor(number, seq, owner.storeId(), files);
+            byte[] body = d.encode();
+            String key = keys.backup(number);
+            try {
+                bucket.put(key, body, true);
+                descriptors.put(number, d);
+                return d;
+            } catch (BucketException e) {
+                if (e.status() != 412) {
+                    throw e;
+                }
+                byte[] there = bucket.get(key);
+                if (there != null && java.util.Arrays.equals(there, body)) {
+                    descriptors.put(number, d);
+                    return d;
+                }
+                String by = there == null ? null : storeOf(there);
+                if (!owner.storeId().equals(by)) {
+                    owner.stop("metadata backup " + key + " exists already and was written by "
+                            + (by == null ? "another store (it is unreadable or was deleted meanwhile)" : "store " + by)
+                            + ", not by this store (" + owner.storeId() + "): another daemon writes to this prefix");
+                    owner.checkWritable(); // throws
+                }
+                if (attempt == NUMBER_ATTEMPTS) {
+                    throw new IOException("metadata backup " + key + " exists already (an earlier backup of this store);"
+                            + " gave up after " + attempt + " attempts to find a free number", e);
+                }
+                long relisted = highestNumber() + 1;
+                log.warn("metadata backup number {} is taken by an earlier backup of this store; listing again, next is {}",
+                        number, Math.max(relisted, number + 1));
+                number = Math.max(relisted, number + 1);
             }
         }
     }
 
-    /** Deletes descriptors older than the newest {@value #KEEP}, then files no remaining descriptor names. */
+    /** The store id a descriptor names, or null if it does not decode. */
+    private static String storeOf(byte[] descriptor) {
+        try {
+            return BackupDescriptor.decode(descriptor).storeId();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Deletes this store's descriptors older than its newest {@value #KEEP}, then files no
+     * remaining descriptor (of any store) names. Another store's descriptors are never deleted;
+     * if one cannot be read, nothing is pruned (its files are unknown).
+     */
     private void prune() throws IOException {
         List<Long> numbers = new ArrayList<>();
         for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
@@ -206,25 +263,48 @@ public final class MetadataBackup implements Closeable {
                 numbers.add(n);
             }
         }
-        if (numbers.size() <= KEEP) {
+        descriptors.keySet().retainAll(numbers);
+        numbers.sort(Comparator.reverseOrder());
+        List<Long> own = new ArrayList<>();
+        Set<Long> others = new HashSet<>();
+        for (long n : numbers) {
+            BackupDescriptor d = descriptors.get(n);
+            if (d == null) {
+                byte[] b = bucket.get(keys.backup(n));
+                if (b == null) {
+                    return; // changed under us; try again next time
+                }
+                try {
+                    d = BackupDescriptor.decode(b);
+                } catch (IllegalArgumentException e) {
+                    log.warn("not pruning metadata backups: {} is unreadable ({})", keys.backup(n), e.getMessage());
+                    return;
+                }
+                descriptors.put(n, d);
+            }
+            if (d.storeId().equals(owner.storeId())) {
+                own.add(n);
+            } else {
+                others.add(n);
+            }
+        }
+        if (own.size() <= KEEP) {
             return;
         }
-        numbers.sort(Comparator.reverseOrder());
-        List<Long> kept = numbers.subList(0, KEEP);
+        Set<Long> remaining = new HashSet<>(others);
+        remaining.addAll(own.subList(0, KEEP));
         Set<String> referenced = new HashSet<>();
-        for (long n : kept) {
-            byte[] b = bucket.get(keys.backup(n));
-            if (b == null) {
-                return; // changed under us; try again next time
-            }
-            BackupDescriptor.decode(b).files().forEach(f -> referenced.add(f.sha256()));
+        for (long n : remaining) {
+            descriptors.get(n).files().forEach(f -> referenced.add(f.sha256()));
         }
         List<String> drop = new ArrayList<>();
-        for (long n : numbers.subList(KEEP, numbers.size())) {
+        for (long n : own.subList(KEEP, own.size())) {
             drop.add(keys.backup(n));
         }
+        owner.checkOwner("pruning " + drop.size() + " metadata backups");
         // Descriptors first: a backup whose files went must never look complete.
         bucket.delete(drop);
+        own.subList(KEEP, own.size()).forEach(descriptors::remove);
         List<String> files = new ArrayList<>();
         for (Bucket.ObjectInfo o : bucket.list(keys.filesPrefix())) {
             String sha = o.key().substring(keys.filesPrefix().length());
@@ -236,11 +316,6 @@ public final class MetadataBackup implements Closeable {
         bucket.delete(files);
         sstHashes.values().removeIf(h -> !referenced.contains(h));
         log.debug("pruned {} old backups and {} files", drop.size(), files.size());
-    }
-
-    private String storeId() throws IOException {
-        byte[] v = db.get(MetaDb.Cf.META, Keys.CONFIG);
-        return v == null ? "unknown" : StoreConfig.decode(v).storeIdHex();
     }
 
     /**
@@ -265,7 +340,10 @@ public final class MetadataBackup implements Closeable {
                 return;
             }
             try {
-                if (!skipFinal) {
+                if (owner.stoppedReason() != null) {
+                    log.warn("no final metadata backup to {}: writes to it stopped ({})", bucket.name(),
+                            owner.stoppedReason());
+                } else if (!skipFinal) {
                     backupIfChanged();
                 }
             } finally {

@@ -3,16 +3,23 @@ package dev.cairn.s3;
 import dev.cairn.store.pack.PackId;
 
 /**
- * The key layout of one store in a bucket (docs/S3.md, "Objects"). Everything lives under the
- * store's prefix, so stores of several daemons (or tenants) never see each other's objects:
+ * The key layout of one prefix in a bucket (docs/S3.md, "Objects"). Everything lives under the
+ * prefix, so stores of several daemons (or tenants) on distinct prefixes never see each other's
+ * objects:
  * <pre>
- *   &lt;prefix&gt;/packs/&lt;2 hex&gt;/&lt;16 hex&gt;.pack     sealed packs, byte-identical to local pack files
- *   &lt;prefix&gt;/meta/files/&lt;sha-256 hex&gt;        metadata backup files, content-addressed
- *   &lt;prefix&gt;/meta/backups/&lt;20 digits&gt;.backup   backup descriptors, numbered, written last
+ *   &lt;prefix&gt;/owner                                   the store that owns the prefix ({@link OwnerRecord})
+ *   &lt;prefix&gt;/packs/&lt;32 hex store&gt;/&lt;2 hex&gt;/&lt;16 hex&gt;.pack  sealed packs, named by the store that wrote them
+ *   &lt;prefix&gt;/packs/&lt;2 hex&gt;/&lt;16 hex&gt;.pack             packs written before packs carried a store id
+ *   &lt;prefix&gt;/meta/files/&lt;sha-256 hex&gt;                metadata backup files, content-addressed
+ *   &lt;prefix&gt;/meta/backups/&lt;20 digits&gt;.backup          backup descriptors, numbered, written last
  * </pre>
- * Immutable and thread-safe.
+ * The store id in a pack key is what lets a store tell its own packs from another store's by a
+ * listing alone (GC deletes only its own; multipart clean-up aborts only its own). A later
+ * version may add a lease epoch to the key; {@link #parsePack} returns null for any other form,
+ * and such keys are never deleted. Immutable and thread-safe.
  */
 public final class ObjectKeys {
+    private static final String OWNER = "owner";
     private static final String PACKS = "packs/";
     private static final String FILES = "meta/files/";
     private static final String BACKUPS = "meta/backups/";
@@ -29,23 +36,75 @@ public final class ObjectKeys {
         return root + PACKS;
     }
 
-    public String pack(PackId id) {
+    /** The owner object of the prefix. */
+    public String owner() {
+        return root + OWNER;
+    }
+
+    /** Where the packs of store {@code storeId} (32 hex) live. */
+    public String packsPrefix(String storeId) {
+        checkStoreId(storeId);
+        return root + PACKS + storeId + "/";
+    }
+
+    /** The key of pack {@code id} written by store {@code storeId} (32 hex). */
+    public String pack(PackId id, String storeId) {
+        String hex = id.toHex();
+        return packsPrefix(storeId) + hex.substring(0, 2) + "/" + hex + ".pack";
+    }
+
+    /** The key pack {@code id} had before pack keys carried the store id (read, never written). */
+    public String legacyPack(PackId id) {
         String hex = id.toHex();
         return root + PACKS + hex.substring(0, 2) + "/" + hex + ".pack";
     }
 
+    /**
+     * A pack key: the pack and the store that wrote it.
+     *
+     * @param storeId 32 hex characters, or null for a key without a store id (written before pack
+     *                keys carried one)
+     */
+    public record PackKey(PackId id, String storeId) {
+        public boolean legacy() {
+            return storeId == null;
+        }
+    }
+
     /** The pack a key names, or null if the key is not a well-formed pack key under this prefix. */
-    public PackId packOf(String key) {
+    public PackKey parsePack(String key) {
         String p = packsPrefix();
-        if (!key.startsWith(p) || key.length() != p.length() + 3 + 16 + 5 || !key.endsWith(".pack")) {
+        if (!key.startsWith(p) || !key.endsWith(".pack")) {
             return null;
         }
-        String fan = key.substring(p.length(), p.length() + 2);
-        String hex = key.substring(p.length() + 3, p.length() + 19);
-        if (key.charAt(p.length() + 2) != '/' || !hex.startsWith(fan) || !hex.matches("[0-9a-f]{16}")) {
+        String rest = key.substring(p.length());
+        String store = null;
+        if (rest.length() == 32 + 1 + 2 + 1 + 16 + 5) {
+            store = rest.substring(0, 32);
+            if (rest.charAt(32) != '/' || !isStoreId(store)) {
+                return null;
+            }
+            rest = rest.substring(33);
+        }
+        if (rest.length() != 2 + 1 + 16 + 5 || rest.charAt(2) != '/') {
             return null;
         }
-        return PackId.parse(hex);
+        String hex = rest.substring(3, 19);
+        if (!hex.startsWith(rest.substring(0, 2)) || !hex.matches("[0-9a-f]{16}")) {
+            return null;
+        }
+        return new PackKey(PackId.parse(hex), store);
+    }
+
+    /** True for a store id as keys and records spell it: 32 lowercase hex characters. */
+    public static boolean isStoreId(String s) {
+        return s != null && s.length() == 32 && s.matches("[0-9a-f]{32}");
+    }
+
+    private static void checkStoreId(String s) {
+        if (!isStoreId(s)) {
+            throw new IllegalArgumentException("not a store id (32 lowercase hex characters): " + s);
+        }
     }
 
     public String filesPrefix() {

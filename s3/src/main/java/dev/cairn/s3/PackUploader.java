@@ -26,28 +26,25 @@ final class PackUploader {
     private static final Logger log = LoggerFactory.getLogger(PackUploader.class);
 
     private final Bucket bucket;
-    private final ObjectKeys keys;
     private final long multipartThreshold;
     private final long partBytes;
     private final ExecutorService parts;
 
-    PackUploader(Bucket bucket, ObjectKeys keys, long multipartThreshold, long partBytes, ExecutorService parts) {
+    PackUploader(Bucket bucket, long multipartThreshold, long partBytes, ExecutorService parts) {
         this.bucket = bucket;
-        this.keys = keys;
         this.multipartThreshold = multipartThreshold;
         this.partBytes = partBytes;
         this.parts = parts;
     }
 
     /**
-     * Uploads {@code file} as pack {@code id} and verifies the object.
+     * Uploads {@code file} as pack {@code id} under {@code key} and verifies the object.
      *
      * @return the object's size (the file's)
      * @throws IOException if the upload failed after retries or the object does not match the file
      */
-    long upload(PackId id, Path file) throws IOException {
+    long upload(PackId id, String key, Path file) throws IOException {
         long size = Files.size(file);
-        String key = keys.pack(id);
         String expected = size < multipartThreshold ? putWhole(key, file, size) : putInParts(key, file, size);
         Bucket.ObjectInfo o = bucket.head(key);
         if (o == null || o.size() != size) {
@@ -112,7 +109,7 @@ final class PackUploader {
             try {
                 bucket.abortMultipart(key, uploadId);
             } catch (IOException suppressed) {
-                // Left for the next open, which aborts the store's stale uploads.
+                // Left for the next open, which aborts this store's stale uploads (the key carries its id).
                 e.addSuppressed(suppressed);
             }
             throw e;

@@ -46,6 +46,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link #deleteAll}), each preceded by {@code beforeDelete}: the metadata backup that makes the
  * switch itself recoverable, so a store restored from the bucket never names a deleted pack.
  *
+ * <p>Ownership (docs/S3.md, "Ownership"): the store writes only to a prefix it owns
+ * ({@link PrefixOwner}, checked before this store is opened and again before every deletion).
+ * Its packs carry its store id in their keys ({@link ObjectKeys#pack(PackId, String)}), so a
+ * listing tells its packs from another store's: {@link #list()} returns only this store's packs,
+ * {@link #deleteAll} deletes only those, and unknown packs are reported, never deleted. Packs
+ * written before keys carried a store id count as this store's if its chunk index references
+ * them. Once writes stopped (another store on the prefix), uploads and deletions fail.
+ *
  * <p>Thread-safe, as {@link PackStore} requires. Owns the bucket client and the local store; the
  * hooks given to {@link #onClose} run first at {@link #close()} (the final metadata backup).
  */
@@ -59,25 +67,59 @@ public final class S3PackStore implements PackStore {
         void beforeDelete() throws IOException;
     }
 
+    /** The packs the store's chunk index references (a scan of the index: call only when needed). */
+    public interface IndexedPacks {
+        Set<PackId> packs() throws IOException;
+    }
+
+    /** A pack object this store may read: its key and size; legacy: a key without a store id. */
+    private record Remote(String key, long size, boolean legacy) {
+    }
+
+    /** One listing of the packs: readable ones by id, and the keys of other stores' packs. */
+    private record Listing(Map<PackId, Remote> readable, List<String> otherStores) {
+    }
+
     private final Bucket bucket;
     private final ObjectKeys keys;
+    private final PrefixOwner owner;
+    private final String storeId;
+    private final IndexedPacks indexed;
     private final LocalPackStore local;
     private final Path tmpDir;
     private final PackCache cache;
     private final PackUploader uploader;
     private final ExecutorService partPool;
-    /** Packs created here and not uploaded (being written, sealed or uploading). */
+    /**
+     * Packs whose local file is the one to use, not uploaded: being written, sealed or uploading,
+     * and packs the index references that the bucket lacks until they are uploaded again.
+     */
     private final Set<PackId> staging = ConcurrentHashMap.newKeySet();
-    /** Object sizes of the packs known to be in the bucket (listing at open, uploads, list()). */
-    private final Map<PackId, Long> remote = new ConcurrentHashMap<>();
+    /**
+     * Keys and sizes of the packs known to be in the bucket that this store may read: its own and
+     * those without a store id (listing at open, uploads, list()); never other stores' packs.
+     */
+    private final Map<PackId, Remote> remote = new ConcurrentHashMap<>();
+    /**
+     * Packs without a store id in their key that the chunk index referenced when they were
+     * listed: this store's, written by an earlier Cairn. Only these and packs whose key carries
+     * this store's id are ever deleted.
+     */
+    private final Set<PackId> legacyOwned = ConcurrentHashMap.newKeySet();
+    /** Keys of the packs the last listing found that are not this store's (reported, never deleted). */
+    private volatile List<String> unknown = List.of();
     private final List<Closeable> onClose = new ArrayList<>();
     private volatile DeleteBarrier barrier = () -> { };
     private volatile MetadataBackup metadataBackup;
     private final AtomicInteger tmpCounter = new AtomicInteger();
 
-    private S3PackStore(Bucket bucket, ObjectKeys keys, Path cacheDir, S3Settings s) throws IOException {
+    private S3PackStore(Bucket bucket, ObjectKeys keys, Path cacheDir, S3Settings s, PrefixOwner owner,
+                        IndexedPacks indexed) throws IOException {
         this.bucket = bucket;
         this.keys = keys;
+        this.owner = owner;
+        this.storeId = owner.storeId();
+        this.indexed = indexed;
         this.local = new LocalPackStore(cacheDir);
         Path partialDir = cacheDir.resolve("partial");
         this.tmpDir = cacheDir.resolve("tmp");
@@ -92,17 +134,21 @@ public final class S3PackStore implements PackStore {
             t.setDaemon(true);
             return t;
         });
-        this.uploader = new PackUploader(bucket, keys, s.multipartThreshold(), s.partBytes(), partPool);
+        this.uploader = new PackUploader(bucket, s.multipartThreshold(), s.partBytes(), partPool);
     }
 
     /**
-     * Opens the pack store of {@code keys}' prefix in {@code bucket}, caching under {@code cacheDir}.
-     * Lists the bucket; keeps local copies of packs that are in it (they are the cache) and deletes
-     * the rest (a crashed writer's staging files: nothing indexes a pack before its upload
-     * completed); aborts multipart uploads left by a crashed writer.
+     * Opens the pack store of {@code keys}' prefix in {@code bucket}, caching under {@code cacheDir},
+     * for the store holding {@code owner} (its claim on the prefix, checked by
+     * {@link PrefixOwner#claim}). Lists the bucket; keeps local copies of packs that are in it
+     * (they are the cache); uploads again local packs that are missing from the bucket but that
+     * the chunk index ({@code indexed}) references; deletes the other local packs (a crashed
+     * writer's staging files: nothing indexes a pack before its upload completed); aborts this
+     * store's multipart uploads left by a crash, and no other store's.
      */
-    public static S3PackStore open(Bucket bucket, ObjectKeys keys, Path cacheDir, S3Settings s) throws IOException {
-        S3PackStore store = new S3PackStore(bucket, keys, cacheDir, s);
+    public static S3PackStore open(Bucket bucket, ObjectKeys keys, Path cacheDir, S3Settings s, PrefixOwner owner,
+                                   IndexedPacks indexed) throws IOException {
+        S3PackStore store = new S3PackStore(bucket, keys, cacheDir, s, owner, indexed);
         try {
             store.start();
             return store;
@@ -113,24 +159,75 @@ public final class S3PackStore implements PackStore {
     }
 
     private void start() throws IOException {
-        refreshRemote();
+        Listing listing = refreshRemote();
         int kept = 0;
+        int uploaded = 0;
+        Set<PackId> referenced = null;
         for (PackInfo p : local.list()) {
-            Long size = remote.get(p.id());
-            if (size != null && size == p.size() && p.sealed()) {
-                cache.addComplete(p.id(), size);
+            Remote r = remote.get(p.id());
+            if (r != null && r.size() == p.size() && p.sealed()) {
+                cache.addComplete(p.id(), r.size());
                 kept++;
-            } else {
-                log.warn("deleting local pack {} ({} bytes, {}): it is not in the bucket, so a crash interrupted"
-                        + " its upload and nothing refers to it", p.id(), p.size(), p.sealed() ? "sealed" : "unsealed");
+                continue;
+            }
+            if (referenced == null) {
+                referenced = indexed.packs();
+            }
+            if (!referenced.contains(p.id())) {
+                log.warn("deleting local pack {} ({} bytes, {}): it is not in the bucket{} and this store's index does"
+                        + " not reference it, so a crash interrupted its upload", p.id(), p.size(),
+                        p.sealed() ? "sealed" : "unsealed", r == null ? "" : " as it is here");
                 local.delete(p.id());
+            } else if (r != null) {
+                log.error("local pack {} ({} bytes) and its object {} ({} bytes) differ in size, and this store's index"
+                        + " references the pack: keeping the local file untouched, reading the object; run verify",
+                        p.id(), p.size(), r.key(), r.size());
+            } else if (reupload(p)) {
+                uploaded++;
             }
         }
+        String ours = keys.packsPrefix(storeId);
+        int others = 0;
         for (Bucket.Upload u : bucket.multipartUploads(keys.packsPrefix())) {
-            log.warn("aborting the multipart upload of {} left by an earlier run", u.key());
-            bucket.abortMultipart(u.key(), u.uploadId());
+            if (u.key().startsWith(ours)) {
+                log.warn("aborting the multipart upload of {} left by an earlier run", u.key());
+                bucket.abortMultipart(u.key(), u.uploadId());
+            } else {
+                others++;
+                log.info("leaving the multipart upload of {} alone: its key does not carry this store's id", u.key());
+            }
         }
-        log.info("packs in {} under {}: {} ({} cached locally)", bucket.name(), keys, remote.size(), kept);
+        log.info("packs in {} under {}: {} of this store's or without a store id ({} cached locally, {} uploaded again),"
+                        + " {} of other stores; {} multipart uploads not this store's", bucket.name(), keys, remote.size(),
+                kept, uploaded, listing.otherStores().size(), others);
+    }
+
+    /**
+     * Puts back a local pack that the index references but the bucket lacks (deleted by someone
+     * else, or an object lost): never deletes the local copy, which may be the last one. While it
+     * is not uploaded it stays a staging pack, so reads are served from it and GC leaves it alone;
+     * an unsealed one is recovered and uploaded by the repository's open ({@link #recover}).
+     *
+     * @return whether it is in the bucket now
+     */
+    private boolean reupload(PackInfo p) {
+        staging.add(p.id());
+        if (!p.sealed()) {
+            log.warn("local pack {} ({} bytes) is unsealed, referenced by this store's index and not in the bucket:"
+                    + " it is recovered and uploaded when the store opens", p.id(), p.size());
+            return false;
+        }
+        log.warn("pack {} ({} bytes) is referenced by this store's index but missing from the bucket: uploading the"
+                + " local copy again", p.id(), p.size());
+        try {
+            local.readIndex(p.id()); // footer checksum: the copy is a whole sealed pack
+            putObject(p.id());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.error("uploading local pack {} again failed: {}. The local copy stays and serves reads; the next start"
+                    + " tries again", p.id(), e.toString());
+            return false;
+        }
     }
 
     /** Sets what runs before packs are deleted from the bucket (the metadata backup). */
@@ -162,12 +259,38 @@ public final class S3PackStore implements PackStore {
         return bucket;
     }
 
+    /** This store's claim on its prefix. */
+    public PrefixOwner owner() {
+        return owner;
+    }
+
+    /** Why this store stopped writing to its prefix, or null while it writes. */
+    public String writesStopped() {
+        return owner.stoppedReason();
+    }
+
+    /** The key pack {@code id} has (or gets) in the bucket. */
+    public String keyOf(PackId id) {
+        Remote r = remote.get(id);
+        return r != null ? r.key() : keys.pack(id, storeId);
+    }
+
+    /**
+     * Keys of the packs the last {@link #list()} found under the prefix that are not this
+     * store's: other stores' packs, and packs without a store id that its index does not
+     * reference. They are never deleted by this store.
+     */
+    public List<String> unknownPacks() {
+        return unknown;
+    }
+
     public ObjectKeys keys() {
         return keys;
     }
 
     @Override
     public PackWriter create() throws IOException {
+        owner.checkWritable();
         PackWriter w = local.create();
         staging.add(w.id());
         return new S3PackWriter(this, w);
@@ -184,16 +307,24 @@ public final class S3PackStore implements PackStore {
         PackId id = idx.pack();
         long size;
         try {
-            size = uploader.upload(id, local.pathOf(id));
+            size = putObject(id);
         } catch (IOException | RuntimeException e) {
             abandon(id);
             throw e;
         }
-        remote.put(id, size);
+        log.debug("uploaded pack {} ({} records, {} bytes)", id, idx.entries().size(), size);
+    }
+
+    /** Uploads the local file of a staging pack under this store's key; it is listed and cached when this returns. */
+    private long putObject(PackId id) throws IOException {
+        owner.checkWritable();
+        String key = keys.pack(id, storeId);
+        long size = uploader.upload(id, key, local.pathOf(id));
+        remote.put(id, new Remote(key, size, false));
         // Cache entry before leaving staging, so a reader always finds a local copy or an entry.
         cache.addComplete(id, size);
         staging.remove(id);
-        log.debug("uploaded pack {} ({} records, {} bytes)", id, idx.entries().size(), size);
+        return size;
     }
 
     /** Drops the staging file of a pack that will not be uploaded; a no-op for uploaded packs. */
@@ -241,7 +372,7 @@ public final class S3PackStore implements PackStore {
     }
 
     private byte[] fetch(PackId p, long offset, int length) throws IOException {
-        byte[] b = bucket.get(keys.pack(p), offset, length);
+        byte[] b = bucket.get(keyOf(p), offset, length);
         if (b == null) {
             remote.remove(p);
             throw notFound(p);
@@ -250,28 +381,70 @@ public final class S3PackStore implements PackStore {
     }
 
     private long remoteSize(PackId p) throws IOException {
-        Long size = remote.get(p);
-        if (size != null) {
-            return size;
+        Remote r = remote.get(p);
+        if (r != null) {
+            return r.size();
         }
-        Bucket.ObjectInfo o = bucket.head(keys.pack(p));
+        Bucket.ObjectInfo o = bucket.head(keys.pack(p, storeId));
+        boolean legacy = false;
+        if (o == null) {
+            o = bucket.head(keys.legacyPack(p));
+            legacy = true;
+        }
         if (o == null) {
             throw notFound(p);
         }
-        remote.put(p, o.size());
+        remote.putIfAbsent(p, new Remote(o.key(), o.size(), legacy));
         return o.size();
     }
 
     private PackNotFoundException notFound(PackId p) {
-        return new PackNotFoundException(p, "s3://" + bucket.name() + "/" + keys.pack(p), null);
+        return new PackNotFoundException(p, "s3://" + bucket.name() + "/" + keyOf(p), null);
     }
 
-    /** The packs in the bucket (one listing), plus this store's packs that are still being written (unsealed). */
+    /**
+     * This store's packs in the bucket (one listing: keys carrying its store id, and keys without
+     * a store id that its chunk index references), plus its packs that are still being written
+     * (unsealed). Other packs under the prefix are left out, so GC never deletes them, and
+     * reported ({@link #unknownPacks()}, a warning).
+     */
     @Override
     public List<PackInfo> list() throws IOException {
-        Map<PackId, Long> listed = refreshRemote();
+        Listing listing = refreshRemote();
+        Map<PackId, Remote> listed = listing.readable();
+        List<String> notOurs = new ArrayList<>(listing.otherStores());
+        boolean unsure = false;
+        for (Map.Entry<PackId, Remote> e : listed.entrySet()) {
+            unsure |= e.getValue().legacy() && !legacyOwned.contains(e.getKey());
+        }
+        if (unsure) {
+            Set<PackId> referenced = indexed.packs();
+            for (Map.Entry<PackId, Remote> e : listed.entrySet()) {
+                if (e.getValue().legacy() && referenced.contains(e.getKey())) {
+                    legacyOwned.add(e.getKey());
+                }
+            }
+        }
         List<PackInfo> out = new ArrayList<>(listed.size() + staging.size());
-        listed.forEach((id, size) -> out.add(new PackInfo(id, size, true)));
+        int legacyUnknown = 0;
+        for (Map.Entry<PackId, Remote> e : listed.entrySet()) {
+            Remote r = e.getValue();
+            if (!r.legacy() || legacyOwned.contains(e.getKey())) {
+                out.add(new PackInfo(e.getKey(), r.size(), true));
+            } else {
+                notOurs.add(r.key());
+                legacyUnknown++;
+            }
+        }
+        notOurs.sort(null);
+        boolean changed = !notOurs.equals(unknown);
+        unknown = List.copyOf(notOurs);
+        // A warning when the set changes, not at every listing (stats list the packs every 30 s).
+        if (!notOurs.isEmpty() && changed) {
+            log.warn("{} packs under s3://{}/{} are not this store's ({} of other stores, {} without a store id that this"
+                    + " store's index does not reference), e.g. {}: this store never deletes them", notOurs.size(),
+                    bucket.name(), keys, listing.otherStores().size(), legacyUnknown, notOurs.get(0));
+        }
         for (PackId id : staging) {
             if (!listed.containsKey(id)) {
                 try {
@@ -285,19 +458,25 @@ public final class S3PackStore implements PackStore {
         return out;
     }
 
-    private Map<PackId, Long> refreshRemote() throws IOException {
-        Map<PackId, Long> listed = new java.util.HashMap<>();
+    private Listing refreshRemote() throws IOException {
+        Map<PackId, Remote> listed = new java.util.HashMap<>();
+        List<String> others = new ArrayList<>();
         for (Bucket.ObjectInfo o : bucket.list(keys.packsPrefix())) {
-            PackId id = keys.packOf(o.key());
-            if (id == null) {
-                log.warn("ignoring unexpected object {} among the packs", o.key());
-                continue;
+            ObjectKeys.PackKey k = keys.parsePack(o.key());
+            if (k == null) {
+                log.warn("ignoring unexpected object {} among the packs (never deleted)", o.key());
+            } else if (k.legacy()) {
+                listed.putIfAbsent(k.id(), new Remote(o.key(), o.size(), true));
+            } else if (k.storeId().equals(storeId)) {
+                listed.put(k.id(), new Remote(o.key(), o.size(), false)); // wins over a key without store id
+            } else {
+                others.add(o.key());
             }
-            listed.put(id, o.size());
         }
-        // Merge rather than replace: an upload that completed during the listing stays known.
-        remote.putAll(listed);
-        return listed;
+        // Merge rather than replace: an upload that completed during the listing stays known,
+        // and a key of this store's is never replaced by one without a store id.
+        listed.forEach((id, r) -> remote.merge(id, r, (old, now) -> !old.legacy() && now.legacy() ? old : now));
+        return new Listing(listed, others);
     }
 
     @Override
@@ -376,7 +555,9 @@ public final class S3PackStore implements PackStore {
 
     /**
      * Remote packs are always sealed, so this only reads their index. A local unsealed pack (a
-     * crashed writer's, kept by an index rebuild) is recovered locally and uploaded.
+     * crashed writer's, kept by an index rebuild, or one the index references) is recovered
+     * locally and uploaded. If the upload fails the local file stays (its records may be
+     * indexed), as a staging pack that serves reads.
      */
     @Override
     public PackIndex recover(PackId id) throws IOException {
@@ -385,7 +566,7 @@ public final class S3PackStore implements PackStore {
         }
         staging.add(id);
         PackIndex idx = local.recover(id);
-        upload(idx);
+        putObject(id);
         return idx;
     }
 
@@ -395,32 +576,45 @@ public final class S3PackStore implements PackStore {
     }
 
     /**
-     * Deletes packs: staging files of packs never uploaded directly; objects after
-     * {@code beforeDelete} (the metadata backup) in DeleteObjects batches of 1000, then their
-     * local copies. Packs unknown to the bucket are skipped (already deleted).
+     * Deletes packs: staging files of packs never uploaded directly; this store's objects after
+     * {@code beforeDelete} (the metadata backup) and a check that it still owns the prefix, in
+     * DeleteObjects batches of 1000, then their local copies. Packs not in the bucket are skipped
+     * (already deleted, or another store's: those are not in this store's view at all); packs
+     * without a store id that are not known to be this store's are refused (logged, kept).
      */
     @Override
     public void deleteAll(List<PackId> ids) throws IOException {
         List<PackId> objects = new ArrayList<>();
+        List<String> objectKeys = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
         for (PackId id : ids) {
+            Remote r = remote.get(id);
             if (staging.contains(id)) {
                 local.delete(id); // refuses a pack a writer still holds
                 staging.remove(id);
-            } else if (remote.containsKey(id)) {
+            } else if (r != null && (!r.legacy() || legacyOwned.contains(id))) {
                 objects.add(id);
+                objectKeys.add(r.key());
+            } else if (r != null) {
+                refused.add(r.key());
             } else {
                 cache.remove(id);
             }
         }
+        if (!refused.isEmpty()) {
+            log.warn("not deleting {} packs without a store id in their key that this store's index did not reference"
+                    + " when they were listed (they may be another store's), e.g. {}", refused.size(), refused.get(0));
+        }
         if (objects.isEmpty()) {
             return;
         }
+        owner.checkWritable();
         barrier.beforeDelete();
-        List<String> objectKeys = new ArrayList<>(objects.size());
-        objects.forEach(id -> objectKeys.add(keys.pack(id)));
+        owner.checkOwner("deleting " + objects.size() + " packs");
         bucket.delete(objectKeys);
         for (PackId id : objects) {
             remote.remove(id);
+            legacyOwned.remove(id);
             cache.remove(id);
         }
         log.debug("deleted {} packs from the bucket", objects.size());

@@ -47,8 +47,8 @@ class S3PackStoreTest {
             int packs = 0;
             for (Bucket.ObjectInfo o : all) {
                 String rel = o.key().substring(s.prefix().length() + 1);
-                assertThat(rel).matches("packs/([0-9a-f]{2})/\\1[0-9a-f]{14}\\.pack|meta/files/[0-9a-f]{64}"
-                        + "|meta/backups/[0-9]{20}\\.backup");
+                assertThat(rel).matches("packs/[0-9a-f]{32}/([0-9a-f]{2})/\\1[0-9a-f]{14}\\.pack|meta/files/[0-9a-f]{64}"
+                        + "|meta/backups/[0-9]{20}\\.backup|owner");
                 if (rel.startsWith("packs/")) {
                     packs++;
                     byte[] head = b.get(o.key(), 0, 8);
@@ -73,15 +73,15 @@ class S3PackStoreTest {
             w.sync();
             PackInfo before = find(packs.list(), w);
             assertThat(before.sealed()).as("listed as a local, unsealed pack").isFalse();
-            assertThat(packs.bucket().head(packs.keys().pack(w.id()))).as("no object yet").isNull();
+            assertThat(packs.bucket().head(packs.keyOf(w.id()))).as("no object yet").isNull();
             PackIndex idx = w.seal();
             assertThat(idx.entries()).hasSize(1);
             assertThat(find(packs.list(), w).sealed()).isTrue();
-            Bucket.ObjectInfo o = packs.bucket().head(packs.keys().pack(w.id()));
+            Bucket.ObjectInfo o = packs.bucket().head(packs.keyOf(w.id()));
             assertThat(o.size()).isEqualTo(idx.size());
             assertThat(packs.read(loc, id).length()).isEqualTo(raw.length);
             packs.delete(w.id());
-            assertThat(packs.bucket().head(packs.keys().pack(w.id()))).isNull();
+            assertThat(packs.bucket().head(packs.keyOf(w.id()))).isNull();
             assertThat(packs.list()).noneMatch(p -> p.id().equals(w.id()));
         }
     }
@@ -102,7 +102,7 @@ class S3PackStoreTest {
             assertThat(req.get("UploadPart")).isGreaterThanOrEqualTo(3);
             boolean multipartEtag = false;
             for (PackInfo p : packs.list()) {
-                Bucket.ObjectInfo o = packs.bucket().head(packs.keys().pack(p.id()));
+                Bucket.ObjectInfo o = packs.bucket().head(packs.keyOf(p.id()));
                 multipartEtag |= o != null && o.etag() != null && o.etag().matches("\"?[0-9a-f]{32}-[0-9]+\"?");
             }
             assertThat(multipartEtag).isTrue();
@@ -152,8 +152,10 @@ class S3PackStoreTest {
         S3Settings s = s3.settings(null);
         Path store = dir.resolve("store");
         ManifestId id;
+        String storeId;
         try (Repository repo = S3Stores.open(store, StoreFixture.smallOptions(), s)) {
             id = StoreFixture.put(repo, StoreFixture.opts("x", 1), TestData.random(3, 800_000)).id();
+            storeId = repo.config().storeIdHex();
         }
         // A staging pack that never reached the bucket, and a multipart upload never completed.
         LocalPackStore staging = new LocalPackStore(s.cacheDirFor(store));
@@ -165,7 +167,7 @@ class S3PackStoreTest {
         Path leftover = staging.pathOf(w.id());
         ObjectKeys keys = new ObjectKeys(s.prefix());
         try (Bucket b = plainBucket(s)) {
-            b.startMultipart(keys.pack(new dev.cairn.store.pack.PackId(42)));
+            b.startMultipart(keys.pack(new dev.cairn.store.pack.PackId(42), storeId));
             assertThat(b.multipartUploads(keys.packsPrefix())).hasSize(1);
         }
         try (Repository repo = S3Stores.open(store, StoreFixture.smallOptions(), s)) {

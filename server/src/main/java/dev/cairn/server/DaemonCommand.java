@@ -45,6 +45,11 @@ final class DaemonCommand implements Callable<Integer> {
             + " newest backup in the s3: bucket, then serve")
     boolean restoreFromBucket;
 
+    @Option(names = "--take-over-prefix", description = "make this data directory's store the owner of its s3: prefix"
+            + " although another store owns it, then serve. Only once the other store's daemon is stopped for good:"
+            + " two daemons on one prefix destroy each other's data (docs/S3.md)")
+    boolean takeOverPrefix;
+
     DaemonConfig resolveConfig() {
         DaemonConfig c = config == null ? DaemonConfig.defaults() : ConfigLoader.load(config);
         if (data != null) {
@@ -79,6 +84,9 @@ final class DaemonCommand implements Callable<Integer> {
             DaemonConfig c = resolveConfig();
             if (restoreFromBucket) {
                 dev.cairn.server.tenant.BucketRestore.restoreAll(c);
+            }
+            if (takeOverPrefix) {
+                dev.cairn.server.tenant.PrefixTakeOver.takeOverAll(c);
             }
             started.complete(CairnDaemon.start(c));
         } catch (ConfigException e) {

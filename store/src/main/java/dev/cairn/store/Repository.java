@@ -118,7 +118,14 @@ public final class Repository implements Closeable {
         return new Repository(dir, options, db, packs);
     }
 
-    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws CairnException {
+    /**
+     * The store's config record, created (with a new random store id) if the database has none.
+     * Public for backends that need the store id before the repository opens (S3: whose prefix
+     * it is); {@link #open} calls it again and then finds the record.
+     *
+     * @throws CairnException {@link Status#PARAMS_MISMATCH} as for {@link #open}
+     */
+    public static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws CairnException {
         byte[] v = db.get(Cf.META, Keys.CONFIG);
         if (v == null) {
             ChunkerParams p = options.chunker() != null ? options.chunker() : ChunkerParams.DEFAULT;

@@ -1,6 +1,8 @@
 package dev.cairn.server.metrics;
 
 import dev.cairn.protocol.Status;
+import dev.cairn.s3.S3PackStore;
+import dev.cairn.s3.S3Stores;
 import dev.cairn.server.tenant.Tenant;
 import dev.cairn.store.StoreStats;
 import org.slf4j.Logger;
@@ -116,6 +118,17 @@ public final class Metrics {
         section(b, "cairn_store_logical_bytes", "Sum of checkpoint sizes, live and trash", logical);
         section(b, "cairn_store_checkpoints", "Live checkpoints", checkpoints);
         section(b, "cairn_store_chunks", "Distinct chunks indexed", chunks);
+        StringBuilder stopped = new StringBuilder();
+        for (Tenant t : tenants) {
+            if (t.repo().packs() instanceof S3PackStore) {
+                stopped.append("cairn_s3_writes_stopped{tenant=\"").append(t.name()).append("\"} ")
+                        .append(S3Stores.writesStopped(t.repo()) == null ? 0 : 1).append('\n');
+            }
+        }
+        if (!stopped.isEmpty()) {
+            section(b, "cairn_s3_writes_stopped", "1 once the store stopped writing to its S3 prefix because another"
+                    + " store writes there (puts fail with STORE_LOCKED until a restart; see the log)", stopped);
+        }
     }
 
     private StoreStats stats(Tenant t) {

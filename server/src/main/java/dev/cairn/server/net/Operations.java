@@ -31,6 +31,7 @@ import dev.cairn.protocol.wire.Message.Upload;
 import dev.cairn.protocol.wire.Message.Verify;
 import dev.cairn.protocol.wire.Message.WireChunk;
 import dev.cairn.protocol.wire.MessageCodec;
+import dev.cairn.s3.S3Stores;
 import dev.cairn.server.tenant.Tenant;
 import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.protocol.manifest.PutOptions;
@@ -221,6 +222,7 @@ final class Operations {
         }
         PutSession ps = null;
         try {
+            S3Stores.checkWritable(t.repo()); // another store writes to its prefix: no puts
             PutOptions o = new PutOptions(b.meta(), new TreeSet<>(b.tags()), b.parent(), b.autoDelta());
             ps = t.repo().begin(o);
             ManifestHeader parentHeader = b.mode() == BeginPut.MODE_PATCHES
@@ -492,6 +494,7 @@ final class Operations {
         } else if (s.entry != null) {
             throw new CairnException(Status.BAD_REQUEST, "COMMIT while an entry is open: send END_ENTRY first");
         }
+        S3Stores.checkWritable(s.tenant.repo()); // a commit without new data touches no pack
         PutResult r = s.put.commit();
         endSession(s, false);
         long nanos = System.nanoTime() - s.startNanos;

@@ -379,12 +379,12 @@ public final class S3PackStore implements PackStore {
      * crashed writer's, kept by an index rebuild) is recovered locally and uploaded.
      */
     @Override
-    public PackIndex recover(PackId id) throws IOException {
+    public PackIndex recover(PackId id, long keep) throws IOException {
         if (remote.containsKey(id) || !Files.exists(local.pathOf(id))) {
             return readIndex(id);
         }
         staging.add(id);
-        PackIndex idx = local.recover(id);
+        PackIndex idx = local.recover(id, keep);
         upload(idx);
         return idx;
     }

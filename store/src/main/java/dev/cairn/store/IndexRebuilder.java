@@ -69,7 +69,6 @@ final class IndexRebuilder {
                 if (o.damaged() && o.index() != null) {
                     salvaged.put(p.id(), o.index());
                     damaged.add(p.id() + ": " + recovery.records().get(p.id()).reason());
-                    usable.add(p.id());
                 } else if (o.damaged() || o.unreadable() != null) {
                     unreadable.add(p.id() + ": " + (o.unreadable() != null ? o.unreadable() : recovery.records().get(p.id()).reason()));
                 } else {
@@ -78,6 +77,8 @@ final class IndexRebuilder {
             }
             db.write(rb, true);
         }
+        // Damaged packs last: where a chunk also has a copy in an intact pack, that copy wins.
+        usable.addAll(salvaged.keySet().stream().sorted().toList());
         Map<ChunkId, ChunkLocation> carried = damagedRecordEntries(db, salvaged);
         byte[] end = new byte[ChunkId.LENGTH + 1];
         Arrays.fill(end, (byte) 0xff);

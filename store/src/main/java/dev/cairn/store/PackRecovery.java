@@ -71,7 +71,9 @@ final class PackRecovery {
             }
             // One synced write for all records: a crash before it loses only records that the
             // next open derives again from the same files.
-            db.write(b, true);
+            if (b.count() > 0) {
+                db.write(b, true);
+            }
         }
         if (recovered + backfilled + damaged > 0) {
             log.info("pack recovery: {} unsealed packs recovered, {} records of sealed packs backfilled, {} damaged packs",
@@ -105,6 +107,9 @@ final class PackRecovery {
                 return markDamaged(id, rec, "it ends with the end magic, but " + e.getMessage(), b);
             } catch (UnsupportedPackVersionException e) {
                 log.error("pack {} was written by a newer Cairn and is left alone: {}", id, e.getMessage());
+                return new Outcome(null, false, false, e.getMessage());
+            } catch (IOException e) {
+                log.error("cannot read the footer of pack {}: {}", id, e.getMessage());
                 return new Outcome(null, false, false, e.getMessage());
             }
         }

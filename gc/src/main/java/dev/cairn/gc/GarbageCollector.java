@@ -242,7 +242,7 @@ public final class GarbageCollector {
         if (j == null) {
             return;
         }
-        repo.packs().deleteAll(j.packsToDelete());
+        repo.chunks().deletePacks(j.packsToDelete());
         GcJournal.clear(repo.db());
         log.warn("finished interrupted {}: deleted its {} packs", j.gcId(), j.packsToDelete().size());
     }
@@ -432,7 +432,7 @@ public final class GarbageCollector {
         }
         FaultPoints.reach("gc.before-pack-delete");
         // One batched call: object storage deletes up to 1000 packs per request.
-        repo.packs().deleteAll(packs);
+        repo.chunks().deletePacks(packs);
         GcJournal.clear(repo.db());
     }
 
@@ -474,7 +474,7 @@ public final class GarbageCollector {
                             if (out != null) {
                                 out.seal();
                             }
-                            out = repo.packs().create();
+                            out = repo.chunks().createPack();
                             written.add(out.id());
                         }
                         ChunkLocation to = out.append(en.id(), payload);
@@ -496,7 +496,7 @@ public final class GarbageCollector {
             }
             switchIndex(gcId, epoch, group, moved);
             FaultPoints.reach("gc.after-switch");
-            repo.packs().deleteAll(group);
+            repo.chunks().deletePacks(group);
             GcJournal.clear(repo.db());
         }
     }

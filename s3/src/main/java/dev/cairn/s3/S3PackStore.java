@@ -560,12 +560,12 @@ public final class S3PackStore implements PackStore {
      * indexed), as a staging pack that serves reads.
      */
     @Override
-    public PackIndex recover(PackId id) throws IOException {
+    public PackIndex recover(PackId id, long keep) throws IOException {
         if (remote.containsKey(id) || !Files.exists(local.pathOf(id))) {
             return readIndex(id);
         }
         staging.add(id);
-        PackIndex idx = local.recover(id);
+        PackIndex idx = local.recover(id, keep);
         putObject(id);
         return idx;
     }

@@ -124,7 +124,8 @@ final class DaemonCommand implements Callable<Integer> {
                         + "%d unreadable packs, %d referenced chunks still missing%n", t.name(), r.packs(), r.recovered(),
                         r.chunks(), r.duplicates(), r.unreadable().size(), r.missingReferenced());
                 r.unreadable().forEach(u -> System.out.println("  unreadable: " + u));
-                if (!r.unreadable().isEmpty() || r.missingReferenced() > 0) {
+                r.damaged().forEach(d -> System.out.println("  damaged (intact records indexed, file kept as it is): " + d));
+                if (!r.unreadable().isEmpty() || !r.damaged().isEmpty() || r.missingReferenced() > 0) {
                     status = 1;
                 }
             }

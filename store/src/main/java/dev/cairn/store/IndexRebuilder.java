@@ -7,6 +7,8 @@ import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.pack.ChunkLocation;
+import dev.cairn.store.pack.PackId;
 import dev.cairn.store.pack.PackIndex;
 import dev.cairn.store.pack.PackInfo;
 import org.slf4j.Logger;
@@ -16,13 +18,17 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Rebuilds the {@code chunks} family from the packs: clears it, then indexes every record named by
- * a pack footer (recovering unsealed packs first), in pack-id order, the first record of a chunk
- * winning. Afterwards it counts manifest refs that are still not indexed. A maintenance operation:
- * the repository must not be serving puts meanwhile.
+ * Rebuilds the {@code chunks} family from the packs: first examines every pack as recovery at open
+ * does ({@link PackRecovery}: crash leftovers recovered, damaged packs marked and salvaged, never
+ * cut), then clears the family and indexes every record named by a pack footer, and for damaged
+ * packs every record that still checks out (plus the old entries of their damaged records), in
+ * pack-id order, the first record of a chunk winning. Afterwards it counts manifest refs that are
+ * still not indexed. A maintenance operation: the repository must not be serving puts meanwhile.
  */
 final class IndexRebuilder {
     private static final Logger log = LoggerFactory.getLogger(IndexRebuilder.class);
@@ -36,34 +42,56 @@ final class IndexRebuilder {
 
     RebuildReport run() throws IOException {
         MetaDb db = repo.db();
-        byte[] end = new byte[ChunkId.LENGTH + 1];
-        Arrays.fill(end, (byte) 0xff);
-        try (MetaDb.Batch b = db.batch()) {
-            b.deleteRange(Cf.CHUNKS, new byte[0], end);
-            db.write(b, true);
-        }
         List<PackInfo> packs = new ArrayList<>(repo.packs().list());
         packs.sort(Comparator.comparing(PackInfo::id));
         long indexed = 0;
         long duplicates = 0;
         long recovered = 0;
         List<String> unreadable = new ArrayList<>();
+        List<String> damaged = new ArrayList<>();
         long epoch = repo.chunks().epoch();
-        java.util.Set<dev.cairn.store.pack.PackId> inUse = repo.chunks().packsInUse();
-        for (PackInfo p : packs) {
-            if (inUse.contains(p.id())) {
-                continue; // a writer's pack (the one created ahead): holds nothing yet
+        java.util.Set<PackId> inUse = repo.chunks().packsInUse();
+        // Decide about every pack while the old index still says what it references: recovery
+        // never cuts a pack before the furthest indexed record, and damaged packs keep the old
+        // entries of their damaged records (below).
+        PackRecovery recovery = new PackRecovery(db, repo.packs());
+        List<PackId> usable = new ArrayList<>();
+        Map<PackId, PackIndex> salvaged = new HashMap<>();
+        try (MetaDb.Batch rb = db.batch()) {
+            for (PackInfo p : packs) {
+                if (inUse.contains(p.id())) {
+                    continue; // a writer's pack (the one created ahead): holds nothing yet
+                }
+                PackRecovery.Outcome o = recovery.examine(p, rb, true);
+                if (o.recovered()) {
+                    recovered++;
+                }
+                if (o.damaged() && o.index() != null) {
+                    salvaged.put(p.id(), o.index());
+                    damaged.add(p.id() + ": " + recovery.records().get(p.id()).reason());
+                } else if (o.damaged() || o.unreadable() != null) {
+                    unreadable.add(p.id() + ": " + (o.unreadable() != null ? o.unreadable() : recovery.records().get(p.id()).reason()));
+                } else {
+                    usable.add(p.id());
+                }
             }
+            db.write(rb, true);
+        }
+        // Damaged packs last: where a chunk also has a copy in an intact pack, that copy wins.
+        usable.addAll(salvaged.keySet().stream().sorted().toList());
+        Map<ChunkId, ChunkLocation> carried = damagedRecordEntries(db, salvaged);
+        byte[] end = new byte[ChunkId.LENGTH + 1];
+        Arrays.fill(end, (byte) 0xff);
+        try (MetaDb.Batch b = db.batch()) {
+            b.deleteRange(Cf.CHUNKS, new byte[0], end);
+            db.write(b, true);
+        }
+        for (PackId id : usable) {
             PackIndex idx;
             try {
-                if (!p.sealed()) {
-                    idx = repo.packs().recover(p.id());
-                    recovered++;
-                } else {
-                    idx = repo.packs().readIndex(p.id());
-                }
+                idx = salvaged.containsKey(id) ? salvaged.get(id) : repo.packs().readIndex(id);
             } catch (IOException e) {
-                unreadable.add(p.id() + ": " + e.getMessage());
+                unreadable.add(id + ": " + e.getMessage());
                 continue;
             }
             MetaDb.Batch b = db.batch();
@@ -87,6 +115,15 @@ final class IndexRebuilder {
                 b.close();
             }
         }
+        try (MetaDb.Batch b = db.batch()) {
+            for (Map.Entry<ChunkId, ChunkLocation> e : carried.entrySet()) {
+                if (db.get(Cf.CHUNKS, Keys.chunk(e.getKey())) == null) {
+                    b.put(Cf.CHUNKS, Keys.chunk(e.getKey()), ChunkIndexCodec.encode(e.getValue(), epoch));
+                    indexed++;
+                }
+            }
+            db.write(b, false);
+        }
         db.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()), true);
         long[] missing = {0};
         for (ManifestId id : repo.manifests().allIds()) {
@@ -100,8 +137,39 @@ final class IndexRebuilder {
                 }
             });
         }
-        log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} refs still missing",
-                packs.size(), indexed, duplicates, unreadable.size(), missing[0]);
-        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0]);
+        log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} damaged packs, {} refs"
+                + " still missing", packs.size(), indexed, duplicates, unreadable.size(), damaged.size(), missing[0]);
+        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0], damaged);
+    }
+
+    /**
+     * Entries of the current index that point into damaged packs at records their salvage does
+     * not list (the records' own bytes no longer check out): kept, so that reading such a chunk
+     * fails with CORRUPT naming pack and offset, as before the rebuild, rather than as a missing
+     * chunk. An index too damaged to scan contributes nothing.
+     */
+    private static Map<ChunkId, ChunkLocation> damagedRecordEntries(MetaDb db, Map<PackId, PackIndex> salvaged) {
+        Map<ChunkId, ChunkLocation> out = new HashMap<>();
+        if (salvaged.isEmpty()) {
+            return out;
+        }
+        java.util.Set<ChunkLocation> intact = new java.util.HashSet<>();
+        salvaged.values().forEach(idx -> idx.entries().forEach(e -> intact.add(e.location())));
+        try (MetaDb.Cursor c = db.scan(Cf.CHUNKS, null, null)) {
+            while (c.next()) {
+                ChunkLocation loc;
+                try {
+                    loc = ChunkIndexCodec.decode(c.value()).location();
+                } catch (dev.cairn.protocol.CairnException e) {
+                    continue;
+                }
+                if (salvaged.containsKey(loc.pack()) && !intact.contains(loc)) {
+                    out.put(ChunkId.fromBytes(c.key()), loc);
+                }
+            }
+        } catch (dev.cairn.protocol.CairnException e) {
+            log.warn("cannot read the old chunk index for entries of damaged records: {}", e.getMessage());
+        }
+        return out;
     }
 }

@@ -11,7 +11,8 @@ import java.util.List;
  * @param duplicates          records whose chunk was already indexed from another pack
  * @param unreadable          packs whose footer could not be read, with the reason
  * @param missingReferenced   chunk refs of manifests still not in the index afterwards
+ * @param damaged             damaged packs whose intact records were indexed, with what is wrong
  */
 public record RebuildReport(long packs, long recovered, long chunks, long duplicates, List<String> unreadable,
-                           long missingReferenced) {
+                           long missingReferenced, List<String> damaged) {
 }

@@ -151,21 +151,13 @@ public final class Repository implements Closeable {
         return v == null ? 0 : Keys.getLong(v, 0);
     }
 
-    /** Seals packs a crash left open; their indexed records stay valid, the rest is left for GC. */
+    /**
+     * Seals packs a crash left open (their indexed records stay valid, the rest is left for GC),
+     * records sealed packs that have no pack record yet, and leaves damaged packs as they are,
+     * reporting them ({@link PackRecovery}).
+     */
     private void recoverPacks() throws IOException {
-        for (PackInfo p : packs.list()) {
-            if (!p.sealed()) {
-                try {
-                    var idx = packs.recover(p.id());
-                    log.warn("recovered unsealed pack {} after an unclean shutdown: {} complete records kept", p.id(),
-                            idx.entries().size());
-                } catch (IOException e) {
-                    // One bad file must not keep the store from opening; verify reports it, and
-                    // reads of chunks inside it fail with a typed error.
-                    log.error("cannot recover pack {}: {}", p.id(), e.getMessage());
-                }
-            }
-        }
+        new PackRecovery(db, packs).recoverAll();
     }
 
     // ------------------------------------------------------------------ put

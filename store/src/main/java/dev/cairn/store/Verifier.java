@@ -52,8 +52,20 @@ final class Verifier {
     VerifyReport run(boolean readData) throws IOException {
         repo.chunks().flush();
         Map<PackId, Long> packSizes = new HashMap<>();
+        Map<PackId, dev.cairn.store.chunk.PackRecord> records = repo.chunks().packRecords();
         for (PackInfo p : repo.packs().list()) {
             packSizes.put(p.id(), p.size());
+            dev.cairn.store.chunk.PackRecord rec = records.get(p.id());
+            if (rec != null && rec.isDamaged()) {
+                problems.add(new VerifyReport.Problem("pack", p.id().toHex(), "damaged (kept as it is): " + rec.reason()));
+                continue;
+            }
+            if (rec != null && !p.sealed()) {
+                problems.add(new VerifyReport.Problem("pack", p.id().toHex(), "it was sealed with " + rec.count()
+                        + " records and " + rec.sealedLength() + " bytes, but its end magic is gone (file now "
+                        + p.size() + " bytes): damaged"));
+                continue;
+            }
             try {
                 repo.packs().readIndex(p.id());
             } catch (IOException e) {

@@ -244,8 +244,8 @@ class BadInputTest {
         }
 
         @Override
-        public PackIndex recover(PackId id) throws IOException {
-            return inner.recover(id);
+        public PackIndex recover(PackId id, long keep) throws IOException {
+            return inner.recover(id, keep);
         }
 
         @Override

@@ -45,6 +45,11 @@ final class Errors {
             }
             return new ErrorReply(c.status(), message(c));
         }
+        if (t instanceof dev.cairn.store.pack.CorruptPackException c) {
+            // Damaged pack bytes met outside the read path (which maps them itself): data, not I/O.
+            log.warn("{} failed: {}", what, c.toString(), c);
+            return new ErrorReply(Status.CORRUPT, message(c));
+        }
         if (t instanceof dev.cairn.gc.policy.PolicyException p) {
             return new ErrorReply(Status.INVALID_POLICY, message(p));
         }

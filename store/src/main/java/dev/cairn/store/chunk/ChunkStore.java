@@ -274,7 +274,7 @@ public final class ChunkStore implements Closeable {
                 if (packs.durableOnSync()) {
                     current.writer.sync();
                     FaultPoints.reach("chunk.after-sync");
-                    index(current.unindexed);
+                    index(current.unindexed, null);
                     current.unindexed.clear();
                 } else {
                     // Only a sealed pack is durable in this backend (object storage: uploaded), so
@@ -322,9 +322,14 @@ public final class ChunkStore implements Closeable {
             } catch (dev.cairn.store.pack.PackNotFoundException e) {
                 ChunkLocation again = locate(id);
                 if (attempt >= 3 || again == null || again.equals(loc)) {
-                    throw e;
+                    // The index names a pack that is gone: stored data was lost, not an I/O hiccup.
+                    throw new CairnException(Status.CORRUPT, "chunk " + id.shortHex() + " is indexed in pack "
+                            + loc.pack() + " at offset " + loc.offset() + ", which is missing: " + e.getMessage(), e);
                 }
                 loc = again;
+            } catch (dev.cairn.store.pack.CorruptPackException e) {
+                // Names pack, offset, expected and actual value; CORRUPT, not IO_ERROR, for clients.
+                throw new CairnException(Status.CORRUPT, "chunk " + id.shortHex() + " is damaged: " + e.getMessage(), e);
             }
         }
     }
@@ -398,7 +403,12 @@ public final class ChunkStore implements Closeable {
         sealing.add(sealer.submit(() -> {
             try {
                 PackIndex idx = full.writer.seal();
-                index(full.unindexed);
+                // The pack record goes in the batch that indexes the pack's last chunks, after the
+                // seal's fsyncs returned: it never claims a seal that is not on disk, and it is
+                // durable no later than any commit that references these chunks (that commit's
+                // synced batch follows it in the WAL). Lost in a crash before such a commit, it is
+                // backfilled at the next open from the sealed file (docs/FORMAT.md, "Pack records").
+                index(full.unindexed, idx);
                 log.debug("sealed pack {} ({} records, {} bytes)", idx.pack(), idx.entries().size(), idx.size());
             } catch (IOException | RuntimeException e) {
                 lost(full, e);
@@ -434,9 +444,12 @@ public final class ChunkStore implements Closeable {
         return sealFailures.get();
     }
 
-    /** Indexes durable records, then drops them from the pending map (never the other way round). */
-    private void index(List<PackIndex.Entry> entries) throws CairnException {
-        if (entries.isEmpty()) {
+    /**
+     * Indexes durable records, then drops them from the pending map (never the other way round).
+     * With {@code sealed}, the pack's record goes in the same batch.
+     */
+    private void index(List<PackIndex.Entry> entries, PackIndex sealed) throws CairnException {
+        if (entries.isEmpty() && sealed == null) {
             return;
         }
         long e = epoch.get();
@@ -444,11 +457,109 @@ public final class ChunkStore implements Closeable {
             for (PackIndex.Entry en : entries) {
                 b.put(Cf.CHUNKS, Keys.chunk(en.id()), ChunkIndexCodec.encode(en.location(), e));
             }
+            if (sealed != null) {
+                b.put(Cf.PACKS, Keys.pack(sealed.pack().value()), PackRecord.sealed(sealed, System.currentTimeMillis()).encode());
+            }
             db.write(b, false);
         }
         for (PackIndex.Entry en : entries) {
             pending.remove(en.id(), en.location());
         }
+    }
+
+    // ------------------------------------------------------------------ pack records
+
+    /**
+     * A new pack for a writer outside this class (GC's repack). Its {@link PackWriter#seal()}
+     * writes the pack's record (unsynced) right after the seal returned, before the caller's
+     * synced batch that points the index at its records.
+     */
+    public PackWriter createPack() throws IOException {
+        PackWriter w = packs.create();
+        return new PackWriter() {
+            @Override
+            public dev.cairn.store.pack.PackId id() {
+                return w.id();
+            }
+
+            @Override
+            public ChunkLocation append(ChunkId id, EncodedChunk chunk) throws IOException {
+                return w.append(id, chunk);
+            }
+
+            @Override
+            public long size() {
+                return w.size();
+            }
+
+            @Override
+            public int count() {
+                return w.count();
+            }
+
+            @Override
+            public void sync() throws IOException {
+                w.sync();
+            }
+
+            @Override
+            public PackIndex seal() throws IOException {
+                PackIndex idx = w.seal();
+                putPackRecord(idx.pack(), PackRecord.sealed(idx, System.currentTimeMillis()), false);
+                return idx;
+            }
+
+            @Override
+            public void close() throws IOException {
+                w.close();
+            }
+        };
+    }
+
+    /**
+     * Deletes packs (GC, after the index no longer points into them), then their records. The
+     * records go after the files: a crash in between leaves a record without a file, which the
+     * caller's journal (GC's resume deletes again) explains; the other order would leave a sealed
+     * file without a record, which the next open would take for an unrecorded pack and backfill.
+     * The record deletes are not synced; the caller's next synced write (GC: clearing its
+     * journal) makes them durable, and until then a resumed GC deletes them again.
+     */
+    public void deletePacks(List<dev.cairn.store.pack.PackId> ids) throws IOException {
+        packs.deleteAll(ids);
+        try (MetaDb.Batch b = db.batch()) {
+            for (dev.cairn.store.pack.PackId id : ids) {
+                b.delete(Cf.PACKS, Keys.pack(id.value()));
+            }
+            db.write(b, false);
+        }
+    }
+
+    /** Every pack record (one scan of the {@code packs} family). */
+    public java.util.Map<dev.cairn.store.pack.PackId, PackRecord> packRecords() throws CairnException {
+        return readPackRecords(db);
+    }
+
+    /** Every pack record of {@code db}; usable before a ChunkStore exists (recovery at open). */
+    public static java.util.Map<dev.cairn.store.pack.PackId, PackRecord> readPackRecords(MetaDb db) throws CairnException {
+        java.util.Map<dev.cairn.store.pack.PackId, PackRecord> out = new java.util.HashMap<>();
+        try (MetaDb.Cursor c = db.scan(Cf.PACKS, null, null)) {
+            while (c.next()) {
+                dev.cairn.store.pack.PackId id = new dev.cairn.store.pack.PackId(Keys.getLong(c.key(), 0));
+                try {
+                    out.put(id, PackRecord.decode(c.value()));
+                } catch (CairnException e) {
+                    // A damaged record protects nothing it cannot say; treat the pack as damaged
+                    // rather than as unrecorded, so that nothing cuts it.
+                    out.put(id, PackRecord.damagedUnsealed("its pack record is damaged: " + e.getMessage(), 0));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes a pack record (recovery, backfill, damage found). */
+    public void putPackRecord(dev.cairn.store.pack.PackId id, PackRecord r, boolean sync) throws CairnException {
+        db.put(Cf.PACKS, Keys.pack(id.value()), r.encode(), sync);
     }
 
     @Override

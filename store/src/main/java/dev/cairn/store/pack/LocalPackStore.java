@@ -326,26 +326,37 @@ public final class LocalPackStore implements PackStore {
         }
     }
 
+    @Override
+    public PackIndex salvage(PackId id) throws IOException {
+        Path path = pathOf(id);
+        try (FileChannel ch = openReadOnly(id, path)) {
+            return PackFileReader.salvage(ch, id);
+        } catch (IOException e) {
+            throw withPath("salvaging pack " + id, path, e);
+        }
+    }
+
     /**
      * {@inheritDoc}
      *
-     * <p>Also completes a seal that a crash interrupted between footer and end magic. A file
-     * shorter than the header can only come from a crash inside {@link #create()} (which makes the
-     * header durable before returning a writer), so it held nothing and becomes an empty sealed
-     * pack. A pack whose header is unreadable, or whose footer is damaged while its end magic is
-     * present, is damage rather than a crash artifact: it is left untouched and reported as
-     * {@link CorruptPackException}.
+     * <p>Also completes a seal that a crash interrupted between footer and end magic (the file
+     * ends where the magic starts, or inside it). A file shorter than the header can only come
+     * from a crash inside {@link #create()} (which makes the header durable before returning a
+     * writer), so it held nothing and becomes an empty sealed pack. A pack whose header is
+     * unreadable, or whose footer is damaged while its end magic is present, is damage rather than
+     * a crash artifact: it is left untouched and reported as {@link CorruptPackException}; the
+     * other cases of damage as {@link DamagedPackException}.
      *
      * @throws IllegalStateException if a writer of this store has the pack open
      */
     @Override
-    public PackIndex recover(PackId id) throws IOException {
+    public PackIndex recover(PackId id, long keep) throws IOException {
         if (!busy.add(id)) {
             throw new IllegalStateException("pack " + id + " is being written; only packs without a live writer can be recovered");
         }
         Path path = pathOf(id);
         try (FileChannel ch = openForRecovery(id, path)) {
-            return recover(id, path, ch);
+            return recover(id, path, ch, keep);
         } catch (IOException e) {
             throw withPath("recovering pack " + id, path, e);
         } finally {
@@ -361,9 +372,13 @@ public final class LocalPackStore implements PackStore {
         }
     }
 
-    private static PackIndex recover(PackId id, Path path, FileChannel ch) throws IOException {
+    private static PackIndex recover(PackId id, Path path, FileChannel ch, long keep) throws IOException {
         long size = ch.size();
         if (size < HEADER_SIZE) {
+            if (keep > HEADER_SIZE) {
+                throw new DamagedPackException(id, 0, "the file has " + size + " bytes, but the chunk index references"
+                        + " records up to offset " + keep);
+            }
             LOG.warn("pack {} ({}) has {} bytes, less than a header: left by a crash during creation; sealing it empty",
                     id, path, size);
             byte[] header = new byte[HEADER_SIZE];
@@ -375,17 +390,38 @@ public final class LocalPackStore implements PackStore {
         }
         PackFileReader.checkHeader(ch, id, size);
         PackFileReader.Footer footer = PackFileReader.readFooter(ch, id, size);
+        if (footer == null) {
+            footer = PackFileReader.findFooter(ch, id, size);
+            if (footer != null && footer.trailerAt() + PackCodec.TRAILER_SIZE < size) {
+                // A crash leaves the file ending at or inside the end magic, never with bytes
+                // after a complete trailer: something else changed this file.
+                throw new DamagedPackException(id, footer.trailerAt(), PackFileReader.tailDamage(footer, size).detail());
+            }
+        }
         if (footer != null) {
             if (!footer.magicIntact()) {
-                LOG.warn("pack {} ({}): footer intact but end magic missing; rewriting the magic", id, path);
-                FileIo.writeFully(ch, ByteBuffer.wrap(PackCodec.END_MAGIC.clone()), size - PackCodec.END_MAGIC.length);
+                long magicAt = footer.trailerAt() + PackCodec.TRAILER_SIZE - PackCodec.END_MAGIC.length;
+                LOG.warn("pack {} ({}): footer intact but end magic missing or incomplete (a crash between the two"
+                        + " fsyncs of its seal); writing the magic", id, path);
+                FileIo.writeFully(ch, ByteBuffer.wrap(PackCodec.END_MAGIC.clone()), magicAt);
                 ch.force(true);
             }
             return footer.index();
         }
         List<PackIndex.Entry> entries = new ArrayList<>();
-        long validEnd = PackFileReader.scanUnsealed(ch, id, size, (offset, buf, off) -> entries.add(new PackIndex.Entry(
-                PackCodec.recordId(buf, off), PackCodec.recordLocation(id, offset, buf, off))));
+        PackFileReader.ScanResult scan = PackFileReader.scanResync(ch, id, size, (offset, buf, off) -> entries.add(new PackIndex.Entry(
+                PackCodec.recordId(buf, off), PackCodec.recordLocation(id, offset, buf, off))), null);
+        long validEnd = scan.contiguousEnd();
+        if (validEnd < keep) {
+            throw new DamagedPackException(id, validEnd, "its records are intact up to offset " + validEnd
+                    + ", but the chunk index references records up to offset " + keep + " (" + describe(scan, size) + ")");
+        }
+        if (scan.lastEnd() > validEnd) {
+            // A crash tears the end of what was written, so a torn tail holds no valid record.
+            // Valid records after a bad one mean bytes were damaged in the middle.
+            throw new DamagedPackException(id, validEnd, "after the last valid record in sequence, at offset " + validEnd
+                    + ", intact records follow up to offset " + scan.lastEnd() + " (" + describe(scan, size) + ")");
+        }
         byte[] footerEntries = new byte[entries.size() * FOOTER_ENTRY_SIZE];
         for (int i = 0; i < entries.size(); i++) {
             PackIndex.Entry e = entries.get(i);
@@ -400,6 +436,23 @@ public final class LocalPackStore implements PackStore {
         long end = FooterWriter.seal(ch, validEnd, footerEntries, entries.size());
         LOG.info("recovered pack {} ({}): {} records, sealed at {} bytes", id, path, entries.size(), end);
         return new PackIndex(id, true, end, List.copyOf(entries));
+    }
+
+    private static String describe(PackFileReader.ScanResult scan, long size) {
+        StringBuilder sb = new StringBuilder().append(scan.records()).append(" intact records in a file of ")
+                .append(size).append(" bytes");
+        int shown = 0;
+        for (PackIndex.Damage d : scan.gaps()) {
+            if (shown++ == 5) {
+                sb.append("; ").append(scan.gaps().size() - 5).append(" more damaged regions");
+                break;
+            }
+            sb.append("; damaged ").append(d);
+        }
+        if (scan.tailStart() < size) {
+            sb.append("; no record in the last ").append(size - scan.tailStart()).append(" bytes");
+        }
+        return sb.toString();
     }
 
     /**

@@ -29,8 +29,34 @@ final class PackFileReader {
     private PackFileReader() {
     }
 
-    /** A sealed pack's footer: the index it holds, and whether the end magic was intact. */
-    record Footer(PackIndex index, boolean magicIntact) {
+    /**
+     * Bytes before the end of the file in which {@link #findFooter} looks for a trailer that moved
+     * (the file was cut short by up to a few bytes, or grew). Trailers are 8-byte aligned, so this
+     * is at most 8192 candidates, each a few comparisons unless its fields fit the file.
+     */
+    static final int FOOTER_SEARCH_BYTES = 64 << 10;
+
+    /**
+     * A sealed pack's footer: the index it holds, whether the end magic was intact, and where
+     * the trailer starts (the file's length minus {@link PackCodec#TRAILER_SIZE} when it sits
+     * where it belongs).
+     */
+    record Footer(PackIndex index, boolean magicIntact, long trailerAt) {
+    }
+
+    /** Receives the damaged regions a resynchronising scan skips. */
+    interface DamageSink {
+        void accept(PackIndex.Damage damage, CorruptPackException problem) throws IOException;
+    }
+
+    /**
+     * What a resynchronising scan found.
+     *
+     * @param contiguousEnd end of the valid records that follow each other from the header on
+     * @param lastEnd       end of the last valid record anywhere in the file
+     * @param tailStart     where the trailing bytes that hold no valid record begin ({@code limit} if none)
+     */
+    record ScanResult(long contiguousEnd, long lastEnd, long tailStart, int records, List<PackIndex.Damage> gaps) {
     }
 
     /** Receives the verified records of a sequential scan; {@code buf[off]} is the record header. */
@@ -119,7 +145,88 @@ final class PackFileReader {
             throw CorruptPackException.mismatch(id, footerStart, "footer CRC32C",
                     PackCodec.hex32(expectedCrc), PackCodec.hex32(actualCrc));
         }
-        return new Footer(new PackIndex(id, true, size, parseEntries(id, body, count, footerStart)), magic);
+        return new Footer(new PackIndex(id, true, size, parseEntries(id, body, count, footerStart)), magic, trailerAt);
+    }
+
+    /**
+     * Looks for a verified footer whose trailer is not where it belongs: the file lost up to 8
+     * bytes of its end (the end magic, as a crash between the two fsyncs of a seal leaves it) or
+     * more, or grew. Tries every 8-byte aligned trailer position from {@code size - 16} (trailer
+     * without end magic) back {@link #FOOTER_SEARCH_BYTES}; a candidate counts only if its footer
+     * start and count describe a footer ending exactly there and the footer CRC checks out. The
+     * returned index is the footer's; its size is what the sealed file's length was.
+     *
+     * @return the footer found (with {@code magicIntact == false}), or null
+     */
+    static Footer findFooter(FileChannel ch, PackId id, long size) throws IOException {
+        long from = Math.max(HEADER_SIZE, size - FOOTER_SEARCH_BYTES);
+        if (size - from < TRAILER_SIZE - PackCodec.END_MAGIC.length) {
+            return null;
+        }
+        byte[] tail = new byte[(int) (size - from)];
+        int got = FileIo.readFully(ch, ByteBuffer.wrap(tail), from);
+        long end = from + got;
+        long maxCount = Math.min(PackCodec.MAX_RECORDS, (size - HEADER_SIZE) / (RECORD_HEADER_SIZE + FOOTER_ENTRY_SIZE));
+        for (long t = (end - 16) & ~7L; t >= from; t -= 8) {
+            int at = (int) (t - from);
+            long footerStart = PackCodec.trailerFooterStart(tail, at);
+            long count = PackCodec.trailerCount(tail, at) & 0xffff_ffffL;
+            if (footerStart < HEADER_SIZE || footerStart > t || count > maxCount
+                    || footerStart + count * FOOTER_ENTRY_SIZE + PackCodec.footerPadding(footerStart, (int) count) != t) {
+                continue;
+            }
+            int bodyLength = (int) (t + 16 - footerStart);
+            byte[] body = new byte[bodyLength];
+            if (FileIo.readFully(ch, ByteBuffer.wrap(body), footerStart) < bodyLength) {
+                continue;
+            }
+            if (PackCodec.trailerCrc(body, bodyLength - 16) != PackCodec.crc(body, 0, bodyLength - 4)) {
+                continue;
+            }
+            try {
+                List<PackIndex.Entry> entries = parseEntries(id, body, (int) count, footerStart);
+                return new Footer(new PackIndex(id, true, t + TRAILER_SIZE, entries), false, t);
+            } catch (CorruptPackException e) {
+                // a checksum that matches by chance over bytes that are no footer: keep looking
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The footer of a pack, wherever it is: where it belongs ({@link #readFooter}), else found by
+     * {@link #findFooter}. A footer that is damaged while the end magic is present is reported to
+     * {@code problems} (if not null) and the search goes on.
+     */
+    static Footer anyFooter(FileChannel ch, PackId id, long size, List<CorruptPackException> problems) throws IOException {
+        try {
+            Footer f = readFooter(ch, id, size);
+            if (f != null) {
+                return f;
+            }
+        } catch (CorruptPackException e) {
+            if (problems == null) {
+                throw e;
+            }
+            problems.add(e);
+        }
+        return findFooter(ch, id, size);
+    }
+
+    /** What is wrong with the end of a pack whose footer {@code f} was found. */
+    static PackIndex.Damage tailDamage(Footer f, long size) {
+        long sealedEnd = f.trailerAt() + TRAILER_SIZE;
+        if (sealedEnd == size) {
+            return new PackIndex.Damage(size - PackCodec.END_MAGIC.length, PackCodec.END_MAGIC.length,
+                    "end magic damaged: expected " + PackCodec.quote(PackCodec.END_MAGIC, 0, 8) + " after a footer that checks out");
+        }
+        if (sealedEnd > size) {
+            return new PackIndex.Damage(size, sealedEnd - size, "the file ends " + (sealedEnd - size)
+                    + " bytes short of its sealed length " + sealedEnd + " (end magic missing; the footer at "
+                    + f.index().recordsEnd() + " checks out)");
+        }
+        return new PackIndex.Damage(f.trailerAt() + 16, size - f.trailerAt() - 16, "a footer that checks out ends at "
+                + (f.trailerAt() + 16) + ", but the file is " + size + " bytes long");
     }
 
     /**
@@ -196,33 +303,126 @@ final class PackFileReader {
     }
 
     /**
-     * Visits every record: by the footer index if the pack is sealed (a damaged record is reported
-     * and skipped), otherwise sequentially up to the first invalid record. A sealed pack whose
-     * footer is damaged is reported as corrupt at the footer, then scanned sequentially, so that
-     * verification still checks every record it can reach.
+     * Scans records from the header on and resynchronises after damage: where a record is
+     * incomplete, malformed or fails its CRC, it first tries the offset right after the record
+     * (if its length field is plausible), then every following offset, until a record header
+     * whose full record CRC checks out. Each skipped region followed by a valid record is a gap
+     * ({@code damage}); the bytes after the last valid record (a crash's torn tail, or a lost
+     * footer) are not. Reads no further than {@code limit}.
+     *
+     * <p>Cost: one pass over the file; inside a damaged region, a few comparisons per byte, plus
+     * a CRC over the claimed record for each offset whose header fields are all plausible.
+     */
+    static ScanResult scanResync(FileChannel ch, PackId id, long limit, RecordSink sink, DamageSink damage) throws IOException {
+        Window window = new Window(ch, id, limit);
+        CRC32C crc = new CRC32C();
+        long pos = HEADER_SIZE;
+        long contiguousEnd = HEADER_SIZE;
+        long lastEnd = HEADER_SIZE;
+        boolean contiguous = true;
+        long gapStart = -1;
+        CorruptPackException gapProblem = null;
+        List<PackIndex.Damage> gaps = new ArrayList<>();
+        int count = 0;
+        while (limit - pos >= RECORD_HEADER_SIZE && count < PackCodec.MAX_RECORDS) {
+            CorruptPackException problem = checkAt(window, id, pos, limit, crc);
+            if (problem == null) {
+                int off = window.fill(pos, RECORD_HEADER_SIZE);
+                int stored = PackCodec.recordStoredLength(window.buf, off);
+                if (gapStart >= 0) {
+                    PackIndex.Damage d = new PackIndex.Damage(gapStart, pos - gapStart, gapProblem.getMessage());
+                    gaps.add(d);
+                    if (damage != null) {
+                        damage.accept(d, gapProblem);
+                    }
+                    gapStart = -1;
+                }
+                off = window.fill(pos, RECORD_HEADER_SIZE + stored);
+                sink.accept(pos, window.buf, off);
+                pos += RECORD_HEADER_SIZE + stored;
+                lastEnd = pos;
+                if (contiguous) {
+                    contiguousEnd = pos;
+                }
+                count++;
+                continue;
+            }
+            contiguous = false;
+            if (gapStart < 0) {
+                gapStart = pos;
+                gapProblem = problem;
+                // A damaged payload leaves the length fields intact: the next record is right
+                // after it. Try there before searching byte by byte.
+                int off = window.fill(pos, RECORD_HEADER_SIZE);
+                if (PackCodec.isPlausibleRecordHeader(window.buf, off)) {
+                    long next = pos + RECORD_HEADER_SIZE + (PackCodec.recordStoredLength(window.buf, off) & 0xffff_ffffL);
+                    if (limit - next >= RECORD_HEADER_SIZE && checkAt(window, id, next, limit, crc) == null) {
+                        pos = next;
+                        continue;
+                    }
+                }
+            }
+            pos++;
+        }
+        long tailStart = gapStart >= 0 ? gapStart : pos;
+        return new ScanResult(contiguousEnd, lastEnd, Math.min(tailStart, limit), count, List.copyOf(gaps));
+    }
+
+    /** Why the bytes at {@code pos} are not a valid record, or null if they are one. */
+    private static CorruptPackException checkAt(Window window, PackId id, long pos, long limit, CRC32C crc) throws IOException {
+        int off = window.fill(pos, RECORD_HEADER_SIZE);
+        if (!PackCodec.isPlausibleRecordHeader(window.buf, off)) {
+            return new CorruptPackException(id, pos, "malformed record header (type, codec, reserved or length field)");
+        }
+        long stored = PackCodec.recordStoredLength(window.buf, off) & 0xffff_ffffL;
+        if (limit - pos - RECORD_HEADER_SIZE < stored) {
+            return new CorruptPackException(id, pos, "record of " + (RECORD_HEADER_SIZE + stored)
+                    + " bytes extends past the end of the file at " + limit);
+        }
+        off = window.fill(pos, RECORD_HEADER_SIZE + (int) stored);
+        byte[] buf = window.buf;
+        int expected = PackCodec.u32(buf, off + PackCodec.R_CRC);
+        int actual = PackCodec.recordCrc(crc, buf, off, buf, off + RECORD_HEADER_SIZE, (int) stored);
+        if (expected != actual) {
+            return CorruptPackException.mismatch(id, pos, "record CRC32C", PackCodec.hex32(expected), PackCodec.hex32(actual));
+        }
+        return null;
+    }
+
+    /**
+     * Visits every record. With a footer (where it belongs, or found by {@link #findFooter}):
+     * by its entries, each record verified; a damaged record, and damage at the end of the file,
+     * are reported and skipped. Without one: sequentially with {@link #scanResync}, each skipped
+     * region reported at its first byte. A footer that is damaged while the end magic is present
+     * is reported first. The trailing bytes of an unsealed pack that hold no record are not
+     * reported: a crash leaves them.
      */
     static void scan(FileChannel ch, PackId id, PackStore.RecordVisitor visitor) throws IOException {
         long size = ch.size();
         checkHeader(ch, id, size);
-        Footer footer;
-        try {
-            footer = readFooter(ch, id, size);
-            if (footer != null) {
-                requireIntactMagic(footer, id, size);
-            }
-        } catch (CorruptPackException e) {
+        List<CorruptPackException> problems = new ArrayList<>();
+        Footer footer = anyFooter(ch, id, size, problems);
+        for (CorruptPackException e : problems) {
             visitor.corrupt(id, e.offset(), e);
-            footer = null;
         }
         if (footer == null) {
-            scanUnsealed(ch, id, size, (offset, buf, off) -> visitor.record(PackCodec.recordId(buf, off),
-                    PackCodec.recordLocation(id, offset, buf, off), chunkAt(buf, off)));
+            scanResync(ch, id, size, (offset, buf, off) -> visitor.record(PackCodec.recordId(buf, off),
+                    PackCodec.recordLocation(id, offset, buf, off), chunkAt(buf, off)),
+                    (d, problem) -> visitor.corrupt(id, d.offset(), problem));
             return;
+        }
+        if (!footer.magicIntact()) {
+            PackIndex.Damage d = tailDamage(footer, size);
+            visitor.corrupt(id, d.offset(), new CorruptPackException(id, d.offset(), d.detail()));
         }
         Window window = new Window(ch, id, size);
         CRC32C crc = new CRC32C();
         for (PackIndex.Entry entry : footer.index().entries()) {
             ChunkLocation loc = entry.location();
+            if (loc.offset() + RECORD_HEADER_SIZE + loc.storedLength() > size) {
+                visitor.corrupt(id, loc.offset(), new CorruptPackException(id, loc.offset(), "record extends past the end of the file"));
+                continue;
+            }
             int off = window.fill(loc.offset(), RECORD_HEADER_SIZE + loc.storedLength());
             try {
                 PackCodec.checkRecord(id, loc.offset(), window.buf, off, loc, entry.id(), crc);
@@ -232,6 +432,40 @@ final class PackFileReader {
             }
             visitor.record(entry.id(), loc, chunkAt(window.buf, off));
         }
+    }
+
+    /**
+     * What can still be used of a pack, whatever happened to it: the entries of its footer (where
+     * it belongs or found by {@link #findFooter}; records not re-read), else every record a
+     * {@link #scanResync} finds intact. {@link PackIndex#damage()} lists the damaged footer or
+     * end, the skipped regions, and trailing bytes that hold no record.
+     *
+     * @throws CorruptPackException only if the header is unreadable
+     */
+    static PackIndex salvage(FileChannel ch, PackId id) throws IOException {
+        long size = ch.size();
+        checkHeader(ch, id, size);
+        List<CorruptPackException> problems = new ArrayList<>();
+        Footer footer = anyFooter(ch, id, size, problems);
+        List<PackIndex.Damage> damage = new ArrayList<>();
+        for (CorruptPackException e : problems) {
+            damage.add(new PackIndex.Damage(e.offset(), 0, e.getMessage()));
+        }
+        if (footer != null) {
+            if (!footer.magicIntact()) {
+                damage.add(tailDamage(footer, size));
+            }
+            return new PackIndex(id, true, size, footer.index().entries(), List.copyOf(damage));
+        }
+        List<PackIndex.Entry> entries = new ArrayList<>();
+        ScanResult r = scanResync(ch, id, size, (offset, buf, off) -> entries.add(new PackIndex.Entry(
+                PackCodec.recordId(buf, off), PackCodec.recordLocation(id, offset, buf, off))), null);
+        damage.addAll(r.gaps());
+        if (r.tailStart() < size) {
+            damage.add(new PackIndex.Damage(r.tailStart(), size - r.tailStart(), "no footer, and the last "
+                    + (size - r.tailStart()) + " bytes hold no valid record (a torn record, or a lost or damaged footer)"));
+        }
+        return new PackIndex(id, false, size, List.copyOf(entries), List.copyOf(damage));
     }
 
     private static EncodedChunk chunkAt(byte[] buf, int off) {

@@ -5,6 +5,7 @@ import dev.cairn.protocol.chunk.EncodedChunk;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.util.List;
 
 /**
  * Pack parsing for pack backends outside this package (object storage keeps partial local copies
@@ -55,5 +56,22 @@ public final class PackFiles {
             return -1;
         }
         return PackCodec.trailerFooterStart(trailer, off);
+    }
+
+    /**
+     * The footer CRC32C a sealed pack with {@code index}'s entries carries in its trailer (the
+     * footer is a pure function of the entries). Pack records keep it, so that a footer found
+     * later can be told to be this pack's.
+     */
+    public static int footerCrc(PackIndex index) {
+        List<PackIndex.Entry> entries = index.entries();
+        byte[] bytes = new byte[entries.size() * PackCodec.FOOTER_ENTRY_SIZE];
+        for (int i = 0; i < entries.size(); i++) {
+            ChunkLocation loc = entries.get(i).location();
+            PackCodec.encodeFooterEntry(bytes, i * PackCodec.FOOTER_ENTRY_SIZE, entries.get(i).id(), loc.offset(),
+                    loc.storedLength(), loc.rawLength(), loc.codec());
+        }
+        byte[] footer = PackCodec.encodeFooterWithoutMagic(bytes, entries.size(), index.recordsEnd());
+        return PackCodec.trailerCrc(footer, footer.length - PackCodec.T_MAGIC);
     }
 }

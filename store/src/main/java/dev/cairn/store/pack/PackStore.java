@@ -49,24 +49,78 @@ public interface PackStore extends Closeable {
     List<PackInfo> list() throws IOException;
 
     /**
-     * The chunk records of a pack: from its footer index if sealed (footer checksum verified),
-     * otherwise by scanning records from the header on and stopping at the first incomplete or
-     * invalid one.
+     * The chunk records of a pack, for callers that act on them (GC copies and deletes by it):
+     * from its footer index if sealed (footer checksum verified), otherwise by scanning records from
+     * the header on and stopping at the first incomplete or invalid one (what {@link #recover}
+     * would keep of a crash leftover).
+     *
+     * @throws CorruptPackException if the header is unreadable, or the pack is sealed and its footer
+     *                              or end magic is damaged; {@link #salvage} reads around that
      */
     PackIndex readIndex(PackId id) throws IOException;
 
     /**
+     * What can still be used of a pack, damaged or not: the entries of its footer if one checks
+     * out where it belongs or nearby (the end magic lost or damaged, the file cut short by a few
+     * bytes or grown), else every record whose CRC checks out, found by a scan that resynchronises
+     * after each damaged record (a damaged record costs that record only). {@link PackIndex#damage()}
+     * says what was wrong. Reads only; an index rebuild uses it for damaged packs.
+     *
+     * <p>The default scans the whole pack ({@link #scan}).
+     *
+     * @throws CorruptPackException if the header is unreadable
+     */
+    default PackIndex salvage(PackId id) throws IOException {
+        java.util.List<PackIndex.Entry> entries = new java.util.ArrayList<>();
+        java.util.List<PackIndex.Damage> damage = new java.util.ArrayList<>();
+        scan(id, new RecordVisitor() {
+            @Override
+            public void record(ChunkId chunk, ChunkLocation loc, EncodedChunk data) {
+                entries.add(new PackIndex.Entry(chunk, loc));
+            }
+
+            @Override
+            public void corrupt(PackId pack, long offset, CorruptPackException problem) {
+                damage.add(new PackIndex.Damage(offset, 0, problem.getMessage()));
+            }
+        });
+        return new PackIndex(id, false, -1, List.copyOf(entries), List.copyOf(damage));
+    }
+
+    /**
      * Reads every record of a pack in file order, verifying each record's CRC32C, and hands it to
-     * {@code visitor}. A damaged record is reported through {@link RecordVisitor#corrupt} and the
-     * scan continues with the next record the footer index names (sealed packs) or stops (unsealed).
+     * {@code visitor}. With a footer (where it belongs or found as {@link #salvage} finds it), the
+     * records it names are visited and a damaged one is reported through
+     * {@link RecordVisitor#corrupt}, as is a damaged footer or end; without one, records are
+     * scanned from the header on, and after a damaged record the scan resynchronises at the next
+     * offset where a record's CRC checks out, reporting the skipped region at its first byte.
+     * The trailing bytes of an unsealed pack that hold no record (a crash's torn tail) are not
+     * reported.
      */
     void scan(PackId id, RecordVisitor visitor) throws IOException;
 
     /**
      * Makes a pack that a crash left unsealed consistent: cuts it after its last complete, valid
-     * record, writes the footer and syncs. Idempotent on sealed packs.
+     * record, writes the footer and syncs; completes the end magic of a pack whose seal a crash
+     * interrupted. Idempotent on sealed packs, and crash-safe (a crash inside leaves a pack that
+     * the next call recovers the same way).
+     *
+     * <p>It cuts only what a crash can leave: a torn tail. It refuses, leaving the file exactly as
+     * it was, with {@link DamagedPackException} when the valid records in sequence end before
+     * {@code keep}, when intact records follow a damaged one, or when a footer checks out but the
+     * file does not end with it; with {@link CorruptPackException} when the header is unreadable
+     * or the end magic is present on a damaged footer. The caller must not call it for a pack it
+     * knows was sealed (docs/FORMAT.md, "Pack records"): such a pack is damaged, whatever its end.
+     *
+     * @param keep end of the furthest record the caller references in this pack (the chunk index),
+     *             0 if none: recovery never cuts before it
      */
-    PackIndex recover(PackId id) throws IOException;
+    PackIndex recover(PackId id, long keep) throws IOException;
+
+    /** {@link #recover(PackId, long)} of a pack nothing references. */
+    default PackIndex recover(PackId id) throws IOException {
+        return recover(id, 0);
+    }
 
     /** Removes a pack. Only the sweeper calls this, after the index no longer points into it. */
     void delete(PackId id) throws IOException;

@@ -80,7 +80,7 @@ public final class Repository implements Closeable {
         this.options = options;
         this.db = db;
         this.packs = packs;
-        this.config = loadOrCreateConfig(db, options);
+        this.config = loadOrCreateConfig(db, options, packs);
         this.chunker = new Chunker(config.chunker());
         this.manifests = new ManifestStore(db);
         recoverPacks();
@@ -118,15 +118,31 @@ public final class Repository implements Closeable {
         return new Repository(dir, options, db, packs);
     }
 
-    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws CairnException {
+    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options, PackStore packs)
+            throws IOException {
         byte[] v = db.get(Cf.META, Keys.CONFIG);
         if (v == null) {
             ChunkerParams p = options.chunker() != null ? options.chunker() : ChunkerParams.DEFAULT;
             byte[] id = new byte[16];
             new SecureRandom().nextBytes(id);
             StoreConfig c = new StoreConfig(StoreConfig.FORMAT_VERSION, p, Instant.now(), id);
-            db.put(Cf.META, Keys.CONFIG, c.encode(), true);
-            log.info("created store {} (chunker {})", c.storeIdHex(), p);
+            // Packs that exist before the metadata does (lost or deleted metadata over old data)
+            // are recorded as known with nothing accounted for: GC must not take their records
+            // for garbage it can explain (docs/GC.md, "What GC may free").
+            List<PackInfo> existing = packs.list();
+            try (MetaDb.Batch b = db.batch()) {
+                b.put(Cf.META, Keys.CONFIG, c.encode());
+                for (PackInfo pi : existing) {
+                    dev.cairn.store.meta.GcAccounting.putPack(b, pi.id(), 0);
+                }
+                db.write(b, true);
+            }
+            if (existing.isEmpty()) {
+                log.info("created store {} (chunker {})", c.storeIdHex(), p);
+            } else {
+                log.warn("created store metadata {} (chunker {}) over {} existing packs: GC will not free their data"
+                        + " without --force", c.storeIdHex(), p, existing.size());
+            }
             return c;
         }
         StoreConfig c = StoreConfig.decode(v);

@@ -625,8 +625,11 @@ public final class GarbageCollector {
                     unaccountedBytes += bytes;
                     if (!force) {
                         packsKept++;
-                        log.warn("{}keeping pack {}: {} of its records ({} bytes) are in no index entry and nothing"
-                                + " accounts for them", logPrefix, p, unaccounted, bytes);
+                        // The first few by name; the summary line counts them all.
+                        if (packsKept <= 10) {
+                            log.warn("{}keeping pack {}: {} of its records ({} bytes) are in no index entry and nothing"
+                                    + " accounts for them", logPrefix, p, unaccounted, bytes);
+                        }
                         continue;
                     }
                 }

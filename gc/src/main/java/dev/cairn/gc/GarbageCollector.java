@@ -70,6 +70,13 @@ public final class GarbageCollector {
     static final int SMALL_PACK_FRACTION = 8;
     /** Small packs are merged once there are at least this many. */
     static final int MIN_SMALL_PACKS_TO_MERGE = 4;
+    /** Below this much free space on the data directory, a GC releases the reserve before it starts. */
+    static final long LOW_SPACE = 32L << 20;
+    /**
+     * Free space a repack group leaves untouched: the index switch and journal (RocksDB) and the
+     * new packs' headers and footers need some.
+     */
+    static final long REPACK_MARGIN = 1L << 20;
 
     private final Repository repo;
     private final Clock clock;
@@ -126,7 +133,26 @@ public final class GarbageCollector {
             throw new CairnException(Status.CONFLICT, "a GC (or index rebuild) is already running on this store");
         }
         try {
-            return runLocked(dryRun, force, cancel);
+            if (dryRun) {
+                return runLocked(true, force, cancel);
+            }
+            try {
+                // Little room left: the first metadata writes (deletes, journal) need some.
+                if (repo.reserve().usableSpace() < LOW_SPACE) {
+                    repo.reserve().release();
+                }
+                return runLocked(false, force, cancel);
+            } catch (CairnException e) {
+                // What the failed run did is consistent; with the reserve's space it may go further.
+                if (e.status() != Status.NO_SPACE || repo.reserve().release() == 0) {
+                    throw e;
+                }
+                log.warn("{}GC ran out of disk space ({}); released the reserve and trying again", logPrefix,
+                        e.getMessage());
+                return runLocked(false, force, cancel);
+            } finally {
+                repo.reserve().ensure(options.reserveBytes());
+            }
         } finally {
             repo.maintenanceLock().unlock();
         }
@@ -239,13 +265,28 @@ public final class GarbageCollector {
             if (!dryRun) {
                 deletePacks(gcId, epoch, toDelete);
                 t = lap(phases, "delete", t);
-                repack(gcId, epoch, toRewrite, cancel);
+                RepackOutcome ro = repack(gcId, epoch, toRewrite, stats, cancel);
                 t = lap(phases, "repack", t);
                 Set<PackId> gone = new HashSet<>(toDelete);
-                gone.addAll(toRewrite);
+                gone.addAll(ro.rewritten());
                 Set<PackId> listed = new HashSet<>();
                 packsAtStart.forEach(pi -> listed.add(pi.id()));
                 finishAccounting(listed, candidates.keySet(), gone, accounted, audit);
+                if (ro.noSpace() != null) {
+                    long freed = 0;
+                    for (PackId p : toDelete) {
+                        freed += candidates.get(p);
+                    }
+                    for (PackId p : ro.rewritten()) {
+                        freed += candidates.get(p) - stats.get(p).liveBytes;
+                    }
+                    String msg = "the disk is too full to repack: " + ro.noSpace() + ". This GC freed " + freed
+                            + " bytes of packs (" + toDelete.size() + " dead packs deleted, " + ro.rewritten().size() + " of "
+                            + toRewrite.size() + " packs rewritten, " + counts.freed + " chunks freed); free more space"
+                            + " (trim, then gc after the grace period, or delete other files) and run gc again";
+                    log.warn("{}{}: {}", logPrefix, gcId, msg);
+                    throw new CairnException(Status.NO_SPACE, msg);
+                }
             }
             long total = (System.nanoTime() - t0) / 1_000_000;
             GcReport report = new GcReport(gcId, dryRun, epoch, expired.size(), rebased, counts.live, counts.freed, reclaimed,
@@ -735,68 +776,146 @@ public final class GarbageCollector {
         GcJournal.clear(repo.db());
     }
 
+    /** Packs rewritten; {@code noSpace}: why the rest could not be (null: all were). */
+    private record RepackOutcome(List<PackId> rewritten, String noSpace) {
+    }
+
     /**
      * Rewrites packs: their live records (those the index points at) go to new packs; once those
      * are sealed (durable), one batch under the index lock points the index at the new copies and
-     * journals the old packs, which are then deleted. Groups of at most repackGroupBytes.
+     * journals the old packs, which are then deleted.
+     *
+     * <p>Made to work on a full disk: packs go least live bytes first, so each group frees the
+     * most for what it writes, and a group copies at most what the free space holds (minus
+     * {@link #REPACK_MARGIN}), and at most repackGroupBytes. A group that hits NO_SPACE anyway is
+     * abandoned cleanly: its new packs, which nothing points at yet, are deleted at once, and it
+     * is tried again in halves (after releasing the reserve, if there is one). A single pack that
+     * does not fit ends the repack with a reason; what was done stays done.
      */
-    private void repack(String gcId, long epoch, List<PackId> packs, GcCancel cancel) throws IOException {
+    private RepackOutcome repack(String gcId, long epoch, List<PackId> packs, Map<PackId, PackStats> stats,
+                                 GcCancel cancel) throws IOException {
+        List<PackId> order = new ArrayList<>(packs);
+        order.sort(Comparator.comparingLong((PackId p) -> stats.get(p).liveBytes).thenComparing(Comparator.naturalOrder()));
+        List<PackId> rewritten = new ArrayList<>();
+        int maxPacks = Integer.MAX_VALUE;
         int i = 0;
-        while (i < packs.size()) {
+        while (i < order.size()) {
             cancel.check();
+            long room = repo.packs().usableSpace() - REPACK_MARGIN;
+            long first = copyCost(stats.get(order.get(i)));
+            if (first > room && repo.reserve().release() > 0) {
+                room = repo.packs().usableSpace() - REPACK_MARGIN;
+            }
+            if (first > room) {
+                return new RepackOutcome(rewritten, "rewriting pack " + order.get(i) + " needs " + first
+                        + " bytes, " + Math.max(0, room + REPACK_MARGIN) + " are free");
+            }
+            long limit = Math.min(options.repackGroupBytes(), room);
             List<PackId> group = new ArrayList<>();
-            List<Moved> moved = new ArrayList<>();
-            List<PackId> written = new ArrayList<>();
-            PackWriter out = null;
-            long copied = 0;
+            long cost = 0;
+            while (i + group.size() < order.size() && group.size() < maxPacks) {
+                long c = copyCost(stats.get(order.get(i + group.size())));
+                if (!group.isEmpty() && cost + c > limit) {
+                    break;
+                }
+                group.add(order.get(i + group.size()));
+                cost += c;
+            }
             try {
-                while (i < packs.size() && copied < options.repackGroupBytes()) {
-                    PackId src = packs.get(i++);
-                    group.add(src);
-                    PackIndex idx = repo.packs().readIndex(src);
-                    List<byte[]> keys = new ArrayList<>(idx.entries().size());
-                    for (PackIndex.Entry en : idx.entries()) {
-                        keys.add(Keys.chunk(en.id()));
+                rewriteGroup(gcId, epoch, group);
+            } catch (CairnException e) {
+                if (e.status() != Status.NO_SPACE) {
+                    throw e;
+                }
+                if (repo.reserve().release() > 0) {
+                    continue; // same group, with the reserve's space
+                }
+                if (group.size() == 1) {
+                    return new RepackOutcome(rewritten, "rewriting pack " + group.get(0) + " ran out of space ("
+                            + e.getMessage() + ")");
+                }
+                maxPacks = Math.max(1, group.size() / 2);
+                log.warn("{}repack group of {} packs ran out of space; retrying in groups of {}", logPrefix, group.size(),
+                        maxPacks);
+                continue;
+            }
+            rewritten.addAll(group);
+            i += group.size();
+        }
+        return new RepackOutcome(rewritten, null);
+    }
+
+    /** Bytes rewriting a pack writes: its live records and their footer entries. */
+    private static long copyCost(PackStats st) {
+        return st.liveBytes + st.liveChunks * PackCodec.FOOTER_ENTRY_SIZE + PackCodec.HEADER_SIZE + PackCodec.TRAILER_SIZE;
+    }
+
+    /**
+     * Copies one group's live records to new packs, switches the index to them (with the journal)
+     * and deletes the old packs. On any failure before the switch the new packs are deleted
+     * again, so that a GC failing on a full disk leaves no partial packs behind.
+     */
+    private void rewriteGroup(String gcId, long epoch, List<PackId> group) throws IOException {
+        List<Moved> moved = new ArrayList<>();
+        List<PackId> written = new ArrayList<>();
+        PackWriter out = null;
+        boolean switched = false;
+        try {
+            for (PackId src : group) {
+                PackIndex idx = repo.packs().readIndex(src);
+                List<byte[]> keys = new ArrayList<>(idx.entries().size());
+                for (PackIndex.Entry en : idx.entries()) {
+                    keys.add(Keys.chunk(en.id()));
+                }
+                List<byte[]> values = repo.db().multiGet(Cf.CHUNKS, keys);
+                for (int k = 0; k < keys.size(); k++) {
+                    if (values.get(k) == null) {
+                        continue;
                     }
-                    List<byte[]> values = repo.db().multiGet(Cf.CHUNKS, keys);
-                    for (int k = 0; k < keys.size(); k++) {
-                        if (values.get(k) == null) {
-                            continue;
-                        }
-                        ChunkIndexCodec.Entry cur = ChunkIndexCodec.decode(values.get(k));
-                        PackIndex.Entry en = idx.entries().get(k);
-                        if (!cur.location().equals(en.location())) {
-                            continue; // a duplicate: the index points at another copy
-                        }
-                        EncodedChunk payload = repo.packs().read(en.location(), en.id());
-                        if (out == null || out.size() >= repo.options().packTargetBytes()) {
-                            if (out != null) {
-                                out.seal();
-                            }
-                            out = repo.packs().create();
-                            written.add(out.id());
-                        }
-                        ChunkLocation to = out.append(en.id(), payload);
-                        moved.add(new Moved(en.id(), en.location(), to, cur.epoch()));
-                        copied += PackCodec.RECORD_HEADER_SIZE + payload.length();
-                        FaultPoints.reach("gc.mid-repack");
+                    ChunkIndexCodec.Entry cur = ChunkIndexCodec.decode(values.get(k));
+                    PackIndex.Entry en = idx.entries().get(k);
+                    if (!cur.location().equals(en.location())) {
+                        continue; // a duplicate: the index points at another copy
                     }
+                    EncodedChunk payload = repo.packs().read(en.location(), en.id());
+                    if (out == null || out.size() >= repo.options().packTargetBytes()) {
+                        if (out != null) {
+                            out.seal();
+                        }
+                        out = repo.packs().create();
+                        written.add(out.id());
+                    }
+                    ChunkLocation to = out.append(en.id(), payload);
+                    moved.add(new Moved(en.id(), en.location(), to, cur.epoch()));
+                    FaultPoints.reach("gc.mid-repack");
                 }
-                if (out != null) {
-                    out.seal();
-                    out = null;
-                }
-            } catch (IOException | RuntimeException e) {
-                if (out != null) {
-                    out.close();
-                }
-                // Nothing points at what this group wrote; the next GC deletes it (no live chunk).
-                throw e;
+            }
+            if (out != null) {
+                out.seal();
+                out = null;
             }
             switchIndex(gcId, epoch, group, moved);
-            FaultPoints.reach("gc.after-switch");
-            repo.packs().deleteAll(group);
-            GcJournal.clear(repo.db());
+            switched = true;
+        } finally {
+            if (!switched) {
+                abandon(out, written);
+            }
+        }
+        FaultPoints.reach("gc.after-switch");
+        repo.packs().deleteAll(group);
+        GcJournal.clear(repo.db());
+    }
+
+    /** Deletes the packs an abandoned group wrote: nothing points at them. */
+    private void abandon(PackWriter open, List<PackId> written) {
+        try {
+            if (open != null) {
+                open.close();
+            }
+            repo.packs().deleteAll(written);
+        } catch (IOException | RuntimeException e) {
+            // Left for the next GC (young packs with nothing live) or the next start.
+            log.warn("{}could not delete the packs of an abandoned repack group {}: {}", logPrefix, written, e.toString());
         }
     }
 

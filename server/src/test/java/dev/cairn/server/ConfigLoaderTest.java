@@ -225,7 +225,7 @@ class ConfigLoaderTest {
         assertThat(c.store().chunker()).isEqualTo(ChunkerParams.DEFAULT);
         assertThat(c.tokens()).containsValues("training", "default");
         assertThat(c.policies().set().policies()).isNotEmpty();
-        assertThat(c.gc().options()).isEqualTo(dev.cairn.gc.GcOptions.defaults());
+        assertThat(c.gc().options()).isEqualTo(DaemonConfig.GcSettings.defaults().options());
         assertThat(c.gc().schedule()).isNotNull();
         assertThat(c.limits().heartbeatInterval()).isEqualTo(def.heartbeatInterval());
     }

@@ -73,11 +73,13 @@ public final class Repository implements Closeable {
     private volatile Set<java.nio.ByteBuffer> storageWatch;
     private final java.util.concurrent.locks.ReentrantLock maintenanceLock = new java.util.concurrent.locks.ReentrantLock();
     private final Object manifestMutex = new Object();
+    private final Reserve reserve;
     private volatile boolean closed;
 
     private Repository(Path dir, RepositoryOptions options, MetaDb db, PackStore packs) throws IOException {
         this.dir = dir;
         this.options = options;
+        this.reserve = new Reserve(dir.resolve("reserve"));
         this.db = db;
         this.packs = packs;
         this.config = loadOrCreateConfig(db, options, packs);
@@ -526,6 +528,11 @@ public final class Repository implements Closeable {
 
     public void unwatchStorage() {
         storageWatch = null;
+    }
+
+    /** The headroom file GC releases on a full disk ({@code <data>/reserve}); created by the daemon. */
+    public Reserve reserve() {
+        return reserve;
     }
 
     /** Held by whoever runs maintenance that must not overlap itself (GC, index rebuild). */

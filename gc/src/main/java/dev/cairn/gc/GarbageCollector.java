@@ -49,14 +49,19 @@ import java.util.concurrent.ThreadLocalRandom;
  *       of a deleted manifest are rebased in the same batch;</li>
  *   <li><b>mark</b>: start a new epoch and dedup-hit protection, then compute the live set from
  *       one snapshot of every manifest and every open session ({@link Marker});</li>
- *   <li><b>sweep</b>: remove index entries of dead chunks (old epoch, unmarked, not protected),
- *       under the index lock, in bounded batches; delete orphan segments; count live bytes per pack;</li>
+ *   <li><b>sweep</b>: remove index entries of dead chunks (old epoch, unmarked, not protected, and
+ *       accounted for by a recorded deletion or an aborted or crashed upload: docs/GC.md, "What GC
+ *       may free"), under the index lock, in bounded batches; count live bytes per pack; then
+ *       record the sweep as complete and delete the orphan segments that explained it;</li>
  *   <li><b>repack</b>: copy the live chunks of packs whose dead share exceeds the threshold, and of
  *       small packs once there are several, into new packs, make them durable, switch the index in
  *       one batch (with the journal);</li>
  *   <li><b>delete</b>: delete packs with nothing live and the repacked ones.</li>
  * </ol>
- * A dry run computes every number the same way and changes nothing.
+ * Packs are deleted or rewritten only if every record they hold that the index does not point
+ * at is accounted for; unexplained data is kept and reported unless the run is forced. On a full
+ * disk dead packs go first and repacks run in groups that fit ({@link #repack}). A dry run
+ * computes every number the same way and changes nothing.
  *
  * <p>Only this class removes chunks (index entries and packs). Only one GC runs at a time per
  * repository ({@link Repository#maintenanceLock()}). No wall clock decides safety: the epoch, the

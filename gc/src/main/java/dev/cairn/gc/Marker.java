@@ -23,7 +23,8 @@ import java.util.Set;
 
 /**
  * Computes the live set: the 64-bit prefixes of every chunk referenced by a manifest that exists
- * (live or in the trash) or by an open put session. It marks storage forms, not resolved lists:
+ * (live or in the trash) or by an open put session (kept apart), and the explained set: chunks
+ * named by orphan segments (manifests GC deleted, crashed or discarded puts). It marks storage forms, not resolved lists:
  * a delta's copies come from its parent, which exists and is marked too, so marking every
  * manifest's own segments (full lists and delta new refs) covers every resolved list, and the
  * mark is one sequential scan of the {@code segments} family.

@@ -85,8 +85,9 @@ final class GcCommand extends ClientCommand {
         if (r.unexplainedChunks() > 0) {
             out.line("unexplained:       " + r.unexplainedChunks() + " chunks, " + Sizes.human(r.unexplainedBytes())
                     + (r.forced() ? (r.dryRun() ? " (--force: a real run frees them)" : " (--force: freed)")
-                    : " kept in " + r.packsKept() + " packs: unreferenced, and no recorded deletion or aborted upload"
-                    + " accounts for them (lost metadata?). Check with `cairn verify`; `cairn gc --force` frees them"));
+                    : " kept" + (r.packsKept() > 0 ? " (and the " + r.packsKept() + " packs holding them)" : "")
+                    + ": unreferenced, and no recorded deletion or aborted upload accounts for them (lost metadata?)."
+                    + " Check with `cairn verify`; `cairn gc --force` frees them"));
         }
         List<String> phases = new ArrayList<>();
         for (Map.Entry<String, Long> e : r.phaseMillis().entrySet()) {

@@ -12,11 +12,18 @@ import java.util.List;
 import java.util.Map;
 
 @Command(name = "gc", description = {"Collect garbage: delete expired trash for good, free the chunks nothing needs,"
-        + " delete and repack packs.", "--dry-run computes the same numbers and changes nothing. Exit code 5 if a GC"
-        + " is already running on the store; Ctrl-C stops the GC at its next safe point."}, sortOptions = false)
+        + " delete and repack packs.", "Only data a recorded deletion (expired trash) or an aborted or crashed upload"
+        + " accounts for is freed; anything else unreferenced (e.g. after lost metadata) is kept and reported, and freed"
+        + " only with --force.", "--dry-run computes the same numbers and changes nothing. Exit code 5 if a GC"
+        + " is already running on the store; Ctrl-C stops the GC at its next safe point.", "The disk is full? Run"
+        + " `cairn gc`: it deletes dead packs first and repacks in steps that fit the free space."}, sortOptions = false)
 final class GcCommand extends ClientCommand {
     @Option(names = "--dry-run", description = "report what a GC would do, change nothing")
     boolean dryRun;
+
+    @Option(names = "--force", description = "also free unreferenced data that nothing accounts for (see the report's"
+            + " 'unexplained' line first)")
+    boolean force;
 
     /** Bounded: a second Ctrl-C cannot interrupt a JVM that is shutting down. */
     private static void cancelAndWait(CancellableCall<GcReport> call, Output out) {
@@ -41,7 +48,7 @@ final class GcCommand extends ClientCommand {
         String forced = out.env("CAIRN_PROGRESS");
         boolean showProgress = forced != null ? forced.equals("1") : out.terminal();
         GcReport r;
-        try (CancellableCall<GcReport> call = client.startGc(dryRun, showProgress ? ms -> {
+        try (CancellableCall<GcReport> call = client.startGc(dryRun, force, showProgress ? ms -> {
             out.err().print("\rgc: the daemon is working, " + Durations.human(Duration.ofMillis(ms)) + "\033[K");
             out.err().flush();
         } : null)) {
@@ -75,6 +82,13 @@ final class GcCommand extends ClientCommand {
         out.line("packs:             " + r.packsDeleted() + " deleted, " + r.packsRewritten() + " rewritten ("
                 + Sizes.human(r.bytesCopied()) + " copied)");
         out.line("orphan segments:   " + r.orphanSegments());
+        if (r.unexplainedChunks() > 0) {
+            out.line("unexplained:       " + r.unexplainedChunks() + " chunks, " + Sizes.human(r.unexplainedBytes())
+                    + (r.forced() ? (r.dryRun() ? " (--force: a real run frees them)" : " (--force: freed)")
+                    : " kept" + (r.packsKept() > 0 ? " (and the " + r.packsKept() + " packs holding them)" : "")
+                    + ": unreferenced, and no recorded deletion or aborted upload accounts for them (lost metadata?)."
+                    + " Check with `cairn verify`; `cairn gc --force` frees them"));
+        }
         List<String> phases = new ArrayList<>();
         for (Map.Entry<String, Long> e : r.phaseMillis().entrySet()) {
             phases.add(e.getKey() + " " + e.getValue() + " ms");

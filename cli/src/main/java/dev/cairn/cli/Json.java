@@ -265,6 +265,10 @@ final class Json {
         m.put("phaseMillis", new LinkedHashMap<>(g.phaseMillis()));
         m.put("totalMillis", g.totalMillis());
         m.put("markSetBytes", g.markSetBytes());
+        m.put("unexplainedChunks", g.unexplainedChunks());
+        m.put("unexplainedBytes", g.unexplainedBytes());
+        m.put("packsKept", g.packsKept());
+        m.put("forced", g.forced());
         return m;
     }
 

@@ -160,10 +160,12 @@ class MaintenanceCliTest {
             phases.put(p, (long) p.length());
         }
         JsonNode j = JSON.valueToTree(Json.gc(new GcReport("gc-1", true, 3, 4, 1, 100, 50, 4096, 2, 1, 512, 0, phases,
-                27, 16384)));
+                27, 16384, 7, 7000, 1, false)));
         assertThat(iterable(j.fieldNames())).containsExactly("gcId", "dryRun", "epoch", "manifestsDeleted", "rebased",
                 "chunksLive", "chunksFreed", "bytesReclaimed", "packsDeleted", "packsRewritten", "bytesCopied",
-                "orphanSegments", "phaseMillis", "totalMillis", "markSetBytes");
+                "orphanSegments", "phaseMillis", "totalMillis", "markSetBytes", "unexplainedChunks", "unexplainedBytes",
+                "packsKept", "forced");
+        assertThat(j.get("unexplainedBytes").asLong()).isEqualTo(7000);
         assertThat(iterable(j.get("phaseMillis").fieldNames())).containsExactly("resume", "expire", "mark", "sweep",
                 "delete", "repack");
         assertThat(j.get("bytesReclaimed").asLong()).isEqualTo(4096);

@@ -826,7 +826,16 @@ public final class CairnClient implements AutoCloseable {
      *                              scheduled one) is running on the store, {@link Status#CANCELLED}
      */
     public GcReport gc(boolean dryRun) throws IOException {
-        try (CancellableCall<GcReport> call = startGc(dryRun, null)) {
+        return gc(dryRun, false);
+    }
+
+    /**
+     * Like {@link #gc(boolean)}; with {@code force} the daemon also frees unreferenced data that no
+     * recorded deletion or aborted upload accounts for ({@link GcReport#unexplainedChunks()}),
+     * which it otherwise keeps and reports (docs/GC.md, "What GC may free").
+     */
+    public GcReport gc(boolean dryRun, boolean force) throws IOException {
+        try (CancellableCall<GcReport> call = startGc(dryRun, force, null)) {
             return call.get();
         }
     }
@@ -837,21 +846,28 @@ public final class CairnClient implements AutoCloseable {
      * network thread: keep it short.
      */
     public CancellableCall<GcReport> startGc(boolean dryRun, LongConsumer heartbeat) throws IOException {
+        return startGc(dryRun, false, heartbeat);
+    }
+
+    /** {@link #startGc(boolean, LongConsumer)} with {@code force} (see {@link #gc(boolean, boolean)}). */
+    public CancellableCall<GcReport> startGc(boolean dryRun, boolean force, LongConsumer heartbeat) throws IOException {
         checkOpen();
         ClientConnection c = pool.acquire();
-        ClientConnection.Collecting call = c.collect(new Message.Gc(dryRun), heartbeat, true);
+        ClientConnection.Collecting call = c.collect(new Message.Gc(dryRun, force), heartbeat, true);
         CompletableFuture<GcReport> report = call.reply().thenApply(r -> gcReport((Message.GcOk) r.last()));
         return new CancellableCall<>(c, call.requestId(), report, cfg.requestTimeout(), "GC");
     }
 
     static GcReport gcReport(Message.GcOk g) {
+        Message.GcUnexplained u = g.unexplained(); // null from a daemon before the field
         Map<String, Long> phases = new LinkedHashMap<>();
         for (Message.PhaseMillis p : g.phases()) {
             phases.merge(p.phase(), p.millis(), Long::sum);
         }
         return new GcReport(g.gcId(), g.dryRun(), g.epoch(), g.manifestsDeleted(), g.rebased(), g.chunksLive(),
                 g.chunksFreed(), g.bytesReclaimed(), g.packsDeleted(), g.packsRewritten(), g.bytesCopied(),
-                g.orphanSegments(), phases, g.totalMillis(), g.markSetBytes());
+                g.orphanSegments(), phases, g.totalMillis(), g.markSetBytes(),
+                u == null ? 0 : u.chunks(), u == null ? 0 : u.bytes(), u == null ? 0 : u.packsKept(), u != null && u.forced());
     }
 
     /**

@@ -21,10 +21,17 @@ import java.util.Map;
  * @param orphanSegments   storage streams no manifest or session used, deleted
  * @param phaseMillis      wall time per phase in order: resume, expire, mark, sweep, then (not in a dry run) delete, repack
  * @param markSetBytes     heap the mark set took on the daemon
+ * @param unexplainedChunks unreferenced chunks that no recorded deletion or aborted or crashed upload
+ *                         accounts for: kept, or with {@code forced} freed (docs/GC.md, "What GC may
+ *                         free"); 0 from a daemon that predates the field
+ * @param unexplainedBytes their record bytes
+ * @param packsKept        packs kept because they hold such records
+ * @param forced           the run was forced ({@code --force})
  */
 public record GcReport(String gcId, boolean dryRun, long epoch, long manifestsDeleted, long rebased, long chunksLive,
                        long chunksFreed, long bytesReclaimed, long packsDeleted, long packsRewritten, long bytesCopied,
-                       long orphanSegments, Map<String, Long> phaseMillis, long totalMillis, long markSetBytes) {
+                       long orphanSegments, Map<String, Long> phaseMillis, long totalMillis, long markSetBytes,
+                       long unexplainedChunks, long unexplainedBytes, long packsKept, boolean forced) {
     public GcReport {
         phaseMillis = Collections.unmodifiableMap(new LinkedHashMap<>(phaseMillis));
     }

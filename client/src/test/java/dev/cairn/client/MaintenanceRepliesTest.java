@@ -135,6 +135,13 @@ class MaintenanceRepliesTest {
         assertThat(g.phaseMillis().get("repack")).isEqualTo(6);
         assertThat(g.totalMillis()).isEqualTo(21);
         assertThatThrownBy(() -> g.phaseMillis().put("x", 1L)).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(g.unexplainedChunks()).isZero(); // a daemon before the field
+        GcReport u = CairnClient.gcReport(new Message.GcOk("gc-2", false, 4, 1, 0, 10, 5, 100, 1, 0, 0, 0, List.of(), 0, 0,
+                new Message.GcUnexplained(12, 3400, 2, true)));
+        assertThat(u.unexplainedChunks()).isEqualTo(12);
+        assertThat(u.unexplainedBytes()).isEqualTo(3400);
+        assertThat(u.packsKept()).isEqualTo(2);
+        assertThat(u.forced()).isTrue();
     }
 
     @Test

@@ -43,7 +43,9 @@ public final class TestDaemon implements AutoCloseable {
     public static DaemonConfig config(Path data, ChunkerParams chunker) {
         return DaemonConfig.defaults().withData(data)
                 .withListen(HostPort.parse("127.0.0.1:0"))
-                .withStore(RepositoryOptions.defaults().withChunker(chunker).withPackTargetBytes(8L << 20).withWorkers(2));
+                .withStore(RepositoryOptions.defaults().withChunker(chunker).withPackTargetBytes(8L << 20).withWorkers(2))
+                // No 64 MiB reserve file per test store.
+                .withGc(new dev.cairn.server.config.DaemonConfig.GcSettings(dev.cairn.gc.GcOptions.defaults(), null));
     }
 
     public CairnDaemon daemon() {

@@ -14,7 +14,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 
 /**
- * Child side of {@link GcCrashTest}: builds a history, trims it to the last checkpoint, then runs
+ * Child side of {@link GcCrashTest}: builds a history, collects once, trims it to the last two, then runs
  * a GC after the grace period with {@code point} armed: the GC prints {@code AT point} there and
  * waits to be killed. Prints {@code ID i id} for every checkpoint it put.
  */
@@ -24,7 +24,6 @@ public final class GcCrashDriver {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         String point = args[1];
-        FaultPoints.arm(point, CrashDriver::parkAt);
         try (Repository repo = StoreFixture.open(dir)) {
             for (int i = 0; i < COUNT; i++) {
                 var r = StoreFixture.put(repo, StoreFixture.opts("run", i), version(i));
@@ -32,6 +31,10 @@ public final class GcCrashDriver {
             }
             repo.chunks().sealCurrent();
             Clock clock = Clock.fixed(T0, ZoneOffset.UTC);
+            // A completed GC first: from here on the chunks are old, so what the next GC frees
+            // must be accounted for by the deletions it records, not by being new.
+            new GarbageCollector(repo, clock, GcOptions.defaults()).run(false, new GcCancel());
+            FaultPoints.arm(point, CrashDriver::parkAt);
             String yaml = "policies:\n  - series: run\n    last: 2\n    max_remove: 100%\n";
             new Trimmer(repo, clock).trim(new TrimRequest(PolicyParser.parse(yaml), "t", yaml, null, false, false, "t"));
             System.out.println("TRIMMED");

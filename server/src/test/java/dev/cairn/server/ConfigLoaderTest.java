@@ -138,6 +138,7 @@ class ConfigLoaderTest {
                 gc:
                   repack_threshold: 0.4
                   repack_group_bytes: 64MiB
+                  reserve_bytes: 8MiB
                   schedule: {every: 6h, initial_delay: 10m, trim: true}
                 limits:
                   heartbeat_interval: 2s
@@ -148,6 +149,7 @@ class ConfigLoaderTest {
         assertThat(c.policies().yaml()).startsWith("policies:").contains("resnet50/*").contains("within");
         assertThat(c.gc().options().repackThreshold()).isEqualTo(0.4);
         assertThat(c.gc().options().repackGroupBytes()).isEqualTo(64L << 20);
+        assertThat(c.gc().options().reserveBytes()).isEqualTo(8L << 20);
         assertThat(c.gc().schedule()).isEqualTo(new DaemonConfig.Schedule(Duration.ofHours(6), Duration.ofMinutes(10),
                 true));
         assertThat(c.limits().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
@@ -157,6 +159,9 @@ class ConfigLoaderTest {
         assertThat(none.policies()).isNull();
         assertThat(none.gc()).isEqualTo(DaemonConfig.GcSettings.defaults());
         assertThat(none.gc().schedule()).isNull();
+        assertThat(none.gc().options().reserveBytes()).isEqualTo(dev.cairn.store.Reserve.AUTO);
+        assertThat(load("gc: {reserve_bytes: 0}\n").gc().options().reserveBytes()).isZero();
+        assertThat(load("gc: {reserve_bytes: auto}\n").gc().options().reserveBytes()).isEqualTo(dev.cairn.store.Reserve.AUTO);
         assertThat(none.limits().heartbeatInterval()).isEqualTo(Duration.ofSeconds(5));
         DaemonConfig plain = load("gc: {schedule: {every: 90m}}\n");
         assertThat(plain.gc().schedule()).isEqualTo(new DaemonConfig.Schedule(Duration.ofMinutes(90),
@@ -225,7 +230,7 @@ class ConfigLoaderTest {
         assertThat(c.store().chunker()).isEqualTo(ChunkerParams.DEFAULT);
         assertThat(c.tokens()).containsValues("training", "default");
         assertThat(c.policies().set().policies()).isNotEmpty();
-        assertThat(c.gc().options()).isEqualTo(dev.cairn.gc.GcOptions.defaults());
+        assertThat(c.gc().options()).isEqualTo(DaemonConfig.GcSettings.defaults().options());
         assertThat(c.gc().schedule()).isNotNull();
         assertThat(c.limits().heartbeatInterval()).isEqualTo(def.heartbeatInterval());
     }

@@ -25,6 +25,8 @@ public final class DaemonFixture {
         return DaemonConfig.defaults().withData(data)
                 .withListen(HostPort.parse("127.0.0.1:0"))
                 .withStore(storeOptions())
+                // No 64 MiB reserve file per test store (GcFullDiskTest covers the reserve).
+                .withGc(new DaemonConfig.GcSettings(dev.cairn.gc.GcOptions.defaults(), null))
                 .withLimits(new DaemonConfig.ServerLimits(dev.cairn.protocol.wire.Limits.defaults(), 64L << 20,
                         512L << 20, 10_000, java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(20), 8));
     }

@@ -392,6 +392,14 @@ class MaintenanceTest {
                             + clock.millis() / 1000.0)
                     .contains("cairn_trims_total{tenant=\"default\"} 1")
                     .contains("cairn_trim_checkpoints_trashed_total{tenant=\"default\"} 6");
+
+            // The original one-byte frame gets the original reply; a frame with flags the new fields.
+            assertThat(second.unexplained()).isNull();
+            GcOk flagged = w.ok(new Gc(false, false), GcOk.class);
+            assertThat(flagged.unexplained()).isEqualTo(new dev.cairn.protocol.wire.Message.GcUnexplained(0, 0, 0, false));
+            GcOk forcedDry = w.ok(new Gc(true, true), GcOk.class);
+            assertThat(forcedDry.unexplained().forced()).isTrue();
+            assertThat(forcedDry.chunksFreed()).isZero();
         }
     }
 

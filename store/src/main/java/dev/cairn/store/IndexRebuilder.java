@@ -124,7 +124,17 @@ final class IndexRebuilder {
             }
             db.write(b, false);
         }
-        db.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()), true);
+        // Rebuilt entries carry no history: none of them is an upload GC can account for. Start a
+        // new epoch and let only entries written from now on count as new (docs/GC.md).
+        try (MetaDb.Batch b = db.batch()) {
+            byte[] next = new byte[8];
+            Keys.putLong(next, 0, epoch + 1);
+            b.put(Cf.META, Keys.SWEEP_GENERATION, next);
+            dev.cairn.store.meta.GcAccounting.putExplainedFrom(b, epoch + 1);
+            b.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()));
+            db.write(b, true);
+        }
+        repo.chunks().advanceEpoch(epoch + 1);
         long[] missing = {0};
         for (ManifestId id : repo.manifests().allIds()) {
             StoredManifest m = repo.manifests().find(id);

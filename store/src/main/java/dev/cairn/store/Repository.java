@@ -73,14 +73,16 @@ public final class Repository implements Closeable {
     private volatile Set<java.nio.ByteBuffer> storageWatch;
     private final java.util.concurrent.locks.ReentrantLock maintenanceLock = new java.util.concurrent.locks.ReentrantLock();
     private final Object manifestMutex = new Object();
+    private final Reserve reserve;
     private volatile boolean closed;
 
     private Repository(Path dir, RepositoryOptions options, MetaDb db, PackStore packs) throws IOException {
         this.dir = dir;
         this.options = options;
+        this.reserve = new Reserve(dir.resolve("reserve"));
         this.db = db;
         this.packs = packs;
-        this.config = loadOrCreateConfig(db, options);
+        this.config = loadOrCreateConfig(db, options, packs);
         this.chunker = new Chunker(config.chunker());
         this.manifests = new ManifestStore(db);
         recoverPacks();
@@ -121,19 +123,41 @@ public final class Repository implements Closeable {
     /**
      * The store's config record, created (with a new random store id) if the database has none.
      * Public for backends that need the store id before the repository opens (S3: whose prefix
-     * it is); {@link #open} calls it again and then finds the record.
+     * it is, before any of its packs can be listed); {@link #open} calls it again and then finds
+     * the record.
      *
      * @throws CairnException {@link Status#PARAMS_MISMATCH} as for {@link #open}
      */
-    public static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws CairnException {
+    public static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws IOException {
+        return loadOrCreateConfig(db, options, null);
+    }
+
+    /** As above; {@code packs} (null: none to list) are the packs metadata created now must not trust. */
+    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options, PackStore packs)
+            throws IOException {
         byte[] v = db.get(Cf.META, Keys.CONFIG);
         if (v == null) {
             ChunkerParams p = options.chunker() != null ? options.chunker() : ChunkerParams.DEFAULT;
             byte[] id = new byte[16];
             new SecureRandom().nextBytes(id);
             StoreConfig c = new StoreConfig(StoreConfig.FORMAT_VERSION, p, Instant.now(), id);
-            db.put(Cf.META, Keys.CONFIG, c.encode(), true);
-            log.info("created store {} (chunker {})", c.storeIdHex(), p);
+            // Packs that exist before the metadata does (lost or deleted metadata over old data)
+            // are recorded as known with nothing accounted for: GC must not take their records
+            // for garbage it can explain (docs/GC.md, "What GC may free").
+            List<PackInfo> existing = packs == null ? List.of() : packs.list();
+            try (MetaDb.Batch b = db.batch()) {
+                b.put(Cf.META, Keys.CONFIG, c.encode());
+                for (PackInfo pi : existing) {
+                    dev.cairn.store.meta.GcAccounting.putPack(b, pi.id(), 0);
+                }
+                db.write(b, true);
+            }
+            if (existing.isEmpty()) {
+                log.info("created store {} (chunker {})", c.storeIdHex(), p);
+            } else {
+                log.warn("created store metadata {} (chunker {}) over {} existing packs: GC will not free their data"
+                        + " without --force", c.storeIdHex(), p, existing.size());
+            }
             return c;
         }
         StoreConfig c = StoreConfig.decode(v);
@@ -509,6 +533,11 @@ public final class Repository implements Closeable {
 
     public void unwatchStorage() {
         storageWatch = null;
+    }
+
+    /** The headroom file GC releases on a full disk ({@code <data>/reserve}); created by the daemon. */
+    public Reserve reserve() {
+        return reserve;
     }
 
     /** Held by whoever runs maintenance that must not overlap itself (GC, index rebuild). */

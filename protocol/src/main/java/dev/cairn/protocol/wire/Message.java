@@ -450,8 +450,32 @@ public sealed interface Message permits Message.Request, Message.Response {
         }
     }
 
-    /** Collects garbage in the tenant's store; {@code dryRun} computes the same numbers and changes nothing. */
-    record Gc(boolean dryRun) implements Request {
+    /**
+     * Collects garbage in the tenant's store; {@code dryRun} computes the same numbers and changes
+     * nothing; {@code force} also frees unreferenced data that nothing accounts for (docs/GC.md,
+     * "What GC may free").
+     *
+     * @param withFlags the frame carries the flags byte (clients since the flag was added send it
+     *                  always); only then does GC_OK carry the {@link GcUnexplained} fields, so that
+     *                  a client that sends the original one-byte frame gets the reply it decodes
+     */
+    record Gc(boolean dryRun, boolean force, boolean withFlags) implements Request {
+        public Gc {
+            if (force && !withFlags) {
+                throw new IllegalArgumentException("force needs the flags byte");
+            }
+        }
+
+        /** The original one-byte frame, as clients from before the flags byte send it. */
+        public Gc(boolean dryRun) {
+            this(dryRun, false, false);
+        }
+
+        /** The current frame (with flags). */
+        public Gc(boolean dryRun, boolean force) {
+            this(dryRun, force, true);
+        }
+
         public int opcode() {
             return Opcode.GC;
         }
@@ -798,14 +822,35 @@ public sealed interface Message permits Message.Request, Message.Response {
     /** What a GC did (or would do); fields as dev.cairn.gc.GcReport. */
     record GcOk(String gcId, boolean dryRun, long epoch, long manifestsDeleted, long rebased, long chunksLive,
                 long chunksFreed, long bytesReclaimed, long packsDeleted, long packsRewritten, long bytesCopied,
-                long orphanSegments, List<PhaseMillis> phases, long totalMillis, long markSetBytes) implements Response {
+                long orphanSegments, List<PhaseMillis> phases, long totalMillis, long markSetBytes,
+                GcUnexplained unexplained) implements Response {
         public GcOk {
             phases = List.copyOf(phases);
+        }
+
+        /** A reply without the unexplained fields (to a GC frame without flags). */
+        public GcOk(String gcId, boolean dryRun, long epoch, long manifestsDeleted, long rebased, long chunksLive,
+                    long chunksFreed, long bytesReclaimed, long packsDeleted, long packsRewritten, long bytesCopied,
+                    long orphanSegments, List<PhaseMillis> phases, long totalMillis, long markSetBytes) {
+            this(gcId, dryRun, epoch, manifestsDeleted, rebased, chunksLive, chunksFreed, bytesReclaimed, packsDeleted,
+                    packsRewritten, bytesCopied, orphanSegments, phases, totalMillis, markSetBytes, null);
         }
 
         public int opcode() {
             return Opcode.GC_OK;
         }
+    }
+
+    /**
+     * GC_OK's trailing fields, present when the request carried flags: unreferenced data that no
+     * recorded deletion or aborted or crashed upload accounts for.
+     *
+     * @param chunks    such chunks (index entries and pack records without one)
+     * @param bytes     their record bytes
+     * @param packsKept packs kept because they hold such records (or could not be checked)
+     * @param forced    the run was forced, so they were freed (a dry run: would be)
+     */
+    record GcUnexplained(long chunks, long bytes, long packsKept, boolean forced) {
     }
 
     /** Part of POLICY_SIMULATE: the next puts of the timeline, oldest first. */

@@ -120,6 +120,8 @@ import java.util.TreeMap;
  * <p>Thread-safe (stateless).
  */
 public final class MessageCodec {
+    /** GC request flag: also free unreferenced data that nothing accounts for. */
+    static final int GC_FLAG_FORCE = 1;
     /** Bytes a {@link WireChunk} takes besides its payload: id, codec, raw length, payload length. */
     public static final int WIRE_CHUNK_OVERHEAD = ChunkId.LENGTH + 1 + 4 + 4;
     /** Bytes of a page's item count. */
@@ -375,7 +377,13 @@ public final class MessageCodec {
                 manifestId(b, h.id());
                 str(b, h.owner());
             }
-            case Opcode.GC -> bool(b, ((Gc) m).dryRun());
+            case Opcode.GC -> {
+                Gc g = (Gc) m;
+                bool(b, g.dryRun());
+                if (g.withFlags()) {
+                    b.writeByte(g.force() ? GC_FLAG_FORCE : 0);
+                }
+            }
             case Opcode.POLICY_SIMULATE -> {
                 PolicySimulate p = (PolicySimulate) m;
                 str(b, p.series());
@@ -457,6 +465,12 @@ public final class MessageCodec {
                 }
                 u64(b, g.totalMillis());
                 u64(b, g.markSetBytes());
+                if (g.unexplained() != null) {
+                    u64(b, g.unexplained().chunks());
+                    u64(b, g.unexplained().bytes());
+                    u64(b, g.unexplained().packsKept());
+                    bool(b, g.unexplained().forced());
+                }
             }
             case Opcode.SIMULATION_TIMELINE -> {
                 List<TimelineEntry> es = ((SimulationTimeline) m).entries();
@@ -981,7 +995,17 @@ public final class MessageCodec {
                 yield new HoldAdd(id, owner, reason, ttl);
             }
             case Opcode.HOLD_RM -> new HoldRemove(manifestId(r), r.str());
-            case Opcode.GC -> new Gc(r.bool());
+            case Opcode.GC -> {
+                boolean dryRun = r.bool();
+                if (r.remaining() == 0) {
+                    yield new Gc(dryRun, false, false); // the original one-byte frame
+                }
+                int flags = r.u8();
+                if ((flags & ~GC_FLAG_FORCE) != 0) {
+                    throw new CairnException(Status.BAD_REQUEST, "GC: unknown flags 0x" + Integer.toHexString(flags));
+                }
+                yield new Gc(dryRun, (flags & GC_FLAG_FORCE) != 0, true);
+            }
             case Opcode.POLICY_SIMULATE -> {
                 String series = r.str();
                 CheckpointMeta.validateSeries(series);
@@ -1057,8 +1081,15 @@ public final class MessageCodec {
                 for (int i = 0; i < n; i++) {
                     phases.add(new PhaseMillis(r.str(), u64(r, "phase millis")));
                 }
+                long total = u64(r, "total millis");
+                long markSet = u64(r, "mark set bytes");
+                Message.GcUnexplained unexplained = null;
+                if (r.remaining() > 0) { // a reply to a frame with flags
+                    unexplained = new Message.GcUnexplained(u64(r, "unexplained chunks"), u64(r, "unexplained bytes"),
+                            u64(r, "packs kept"), r.bool());
+                }
                 yield new GcOk(gcId, dryRun, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], phases,
-                        u64(r, "total millis"), u64(r, "mark set bytes"));
+                        total, markSet, unexplained);
             }
             case Opcode.SIMULATION_TIMELINE -> {
                 int n = r.count(r.remaining() / (ManifestId.LENGTH + 21), "entry count");

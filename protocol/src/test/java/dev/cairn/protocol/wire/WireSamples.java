@@ -112,6 +112,8 @@ public final class WireSamples {
         m.add(new HoldRemove(manifestId(17), "eval-job"));
         m.add(new Gc(true));
         m.add(new Gc(false));
+        m.add(new Gc(true, true));
+        m.add(new Gc(false, false));
         m.add(new PolicySimulate("resnet50/run-7", "policies: []", true));
         m.add(new PolicySimulate("a", null, false));
         m.add(new TrimLog(10, true));
@@ -174,6 +176,8 @@ public final class WireSamples {
                 List.of(new PhaseMillis("resume", 0), new PhaseMillis("expire", 12), new PhaseMillis("mark", 340)),
                 400, 1 << 20));
         m.add(new GcOk("gc-0-0", true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), 0, 0));
+        m.add(new GcOk("gc-0-1", false, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), 0, 0,
+                new Message.GcUnexplained(1196, 2_857_408, 4, false)));
         m.add(new SimulationTimeline(List.of(
                 new TimelineEntry(manifestId(28), Instant.ofEpochMilli(1_600_000_000_000L),
                         Instant.ofEpochMilli(1_600_003_600_000L), List.of(), 1000),

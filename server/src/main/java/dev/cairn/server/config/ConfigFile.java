@@ -75,6 +75,7 @@ public record ConfigFile(
     public record GcSection(
             @JsonProperty("repack_threshold") Double repackThreshold,
             @JsonProperty("repack_group_bytes") String repackGroupBytes,
+            @JsonProperty("reserve_bytes") String reserveBytes,
             @JsonProperty("schedule") Schedule schedule) {
     }
 

@@ -166,12 +166,17 @@ public final class ConfigLoader {
     }
 
     private static DaemonConfig.GcSettings gc(GcSection g) {
-        GcOptions def = GcOptions.defaults();
+        GcOptions def = DaemonConfig.GcSettings.defaults().options();
         GcOptions options;
         try {
+            long reserve = def.reserveBytes();
+            if (g.reserveBytes() != null) {
+                reserve = g.reserveBytes().trim().equals("auto") ? dev.cairn.store.Reserve.AUTO
+                        : Units.bytes("gc.reserve_bytes", g.reserveBytes());
+            }
             options = new GcOptions(g.repackThreshold() == null ? def.repackThreshold() : g.repackThreshold(),
                     g.repackGroupBytes() == null ? def.repackGroupBytes()
-                            : Units.bytes("gc.repack_group_bytes", g.repackGroupBytes()));
+                            : Units.bytes("gc.repack_group_bytes", g.repackGroupBytes()), reserve);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("gc: " + e.getMessage(), e);
         }

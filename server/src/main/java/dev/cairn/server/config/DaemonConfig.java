@@ -113,8 +113,9 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
             Objects.requireNonNull(options, "options");
         }
 
+        /** The library's GC defaults plus a reserve file of {@code reserve_bytes: auto}. */
         public static GcSettings defaults() {
-            return new GcSettings(GcOptions.defaults(), null);
+            return new GcSettings(GcOptions.defaults().withReserveBytes(dev.cairn.store.Reserve.AUTO), null);
         }
     }
 

@@ -94,9 +94,17 @@ public final class Maintenance {
      *                        {@link Status#CANCELLED} if {@code cancel} stopped it
      */
     public GcReport gc(Tenant t, boolean dryRun, GcCancel cancel) throws IOException {
+        return gc(t, dryRun, false, cancel);
+    }
+
+    /**
+     * Collects garbage in the tenant's store; with {@code force} also what nothing accounts for
+     * (docs/GC.md, "What GC may free").
+     */
+    public GcReport gc(Tenant t, boolean dryRun, boolean force, GcCancel cancel) throws IOException {
         GcReport r;
         try {
-            r = new GarbageCollector(t.repo(), clock, gcOptions, logContext(t)).run(dryRun, cancel);
+            r = new GarbageCollector(t.repo(), clock, gcOptions, logContext(t)).run(dryRun, force, cancel);
         } catch (CairnException e) {
             if (e.status() != Status.CONFLICT && !dryRun) {
                 metrics.gcEnded(t.name(), e.status() == Status.CANCELLED ? MaintenanceMetrics.Outcome.CANCELLED

@@ -59,6 +59,11 @@ final class Errors {
         if (t instanceof RejectedExecutionException) {
             return new ErrorReply(Status.SHUTTING_DOWN, "the daemon is shutting down");
         }
+        if ((t instanceof IOException || t instanceof UncheckedIOException) && dev.cairn.store.pack.FileIo.isNoSpace(t)) {
+            log.warn("{} failed: the disk is full: {}", what, t.toString());
+            return new ErrorReply(Status.NO_SPACE, "the disk is full on the daemon (" + message(t) + "); `cairn gc`"
+                    + " frees space (dead packs first) when the trash has expired");
+        }
         if (t instanceof IOException || t instanceof UncheckedIOException) {
             log.warn("{} failed with an I/O error", what, t);
             return new ErrorReply(Status.IO_ERROR, "I/O error on the daemon: " + message(t));

@@ -279,7 +279,7 @@ final class MaintenanceOps {
         @Override
         protected GcReport compute() throws IOException {
             try {
-                return ctx.maint.gc(conn.tenant(), req.dryRun(), cancel);
+                return ctx.maint.gc(conn.tenant(), req.dryRun(), req.force(), cancel);
             } catch (CairnException e) {
                 Status why = stopStatus();
                 if (e.status() == Status.CANCELLED && why != null && why != Status.CANCELLED) {
@@ -300,7 +300,9 @@ final class MaintenanceOps {
             r.phaseMillis().forEach((k, v) -> phases.add(new PhaseMillis(k, v)));
             return new GcOk(r.gcId(), r.dryRun(), r.epoch(), r.manifestsDeleted(), r.rebased(), r.chunksLive(),
                     r.chunksFreed(), r.bytesReclaimed(), r.packsDeleted(), r.packsRewritten(), r.bytesCopied(),
-                    r.orphanSegments(), phases, r.totalMillis(), r.markSetBytes());
+                    r.orphanSegments(), phases, r.totalMillis(), r.markSetBytes(), !req.withFlags() ? null
+                    // A client that sent flags decodes the trailing fields; an older one does not.
+                    : new Message.GcUnexplained(r.unexplainedChunks(), r.unexplainedBytes(), r.packsKept(), r.forced()));
         }
     }
 

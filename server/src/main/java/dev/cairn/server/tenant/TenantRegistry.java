@@ -79,10 +79,11 @@ public final class TenantRegistry implements Closeable {
      */
     private static Repository openStore(DaemonConfig config, String name) throws IOException {
         Path dir = dirOf(config.data(), name);
-        if (config.s3() == null) {
-            return Repository.open(dir, config.store());
-        }
-        return S3Stores.open(dir, config.store(), s3Of(config, name));
+        Repository repo = config.s3() == null ? Repository.open(dir, config.store())
+                : S3Stores.open(dir, config.store(), s3Of(config, name));
+        // Headroom for a GC on a full disk (gc.reserve_bytes); skipped while space is short.
+        repo.reserve().ensure(config.gc().options().reserveBytes());
+        return repo;
     }
 
     /** The S3 settings of tenant {@code name} (its own prefix), or null without {@code s3:}. */

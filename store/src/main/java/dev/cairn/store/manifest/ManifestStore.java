@@ -316,6 +316,16 @@ public final class ManifestStore {
 
     /** Deletes a manifest for good: record, labels, indexes and segments. */
     public void delete(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        deleteKeepingSegments(b, m, labels);
+        deleteSegments(b, m.storageId());
+    }
+
+    /**
+     * Deletes a manifest's record, labels and indexes but leaves its segments, which then name no
+     * manifest (an orphan storage id). GC deletes manifests this way: the segments say which chunks
+     * the deletion freed until the sweep that frees them has completed, also across a crash.
+     */
+    public void deleteKeepingSegments(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
         b.delete(Cf.MANIFESTS, Keys.manifest(m.id()));
         b.delete(Cf.LABELS, Keys.manifest(m.id()));
         if (labels.inTrash()) {
@@ -326,7 +336,6 @@ public final class ManifestStore {
         if (m.isDelta()) {
             b.delete(Cf.CHILDREN, Keys.child(m.parent(), m.id()));
         }
-        deleteSegments(b, m.storageId());
     }
 
     /** Deletes every segment of a storage id. */

@@ -90,12 +90,21 @@ public final class MetaDb implements Closeable {
     private MetaDb(Path dir) throws CairnException {
         this.dir = dir;
         blockCache = new LRUCache(64L << 20);
+        // RocksDB preallocates the WAL in blocks of 1.1 x the largest write buffer (64 MiB): ~70 MB
+        // on disk for a log of kilobytes, space a full small volume does not have (issue 10). The
+        // block is capped by max_total_wal_size, so that caps it, sized for the volume: 1/64 of it,
+        // 4..16 MiB (it also makes RocksDB flush memtables once the logs exceed it, which keeps
+        // the logs, and the replay after a crash, short). The MANIFEST's 4 MiB preallocation
+        // shrinks with it.
+        long walBlock = Math.max(4L << 20, Math.min(16L << 20, volumeBytes(dir) / 64));
         dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(true)
                 .setParanoidChecks(true)
                 .setKeepLogFileNum(4)
-                .setMaxBackgroundJobs(2);
+                .setMaxBackgroundJobs(2)
+                .setMaxTotalWalSize(walBlock)
+                .setManifestPreallocationSize(Math.min(4L << 20, walBlock / 4));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (Cf cf : Cf.values()) {
             BlockBasedTableConfig table = new BlockBasedTableConfig()
@@ -131,6 +140,20 @@ public final class MetaDb implements Closeable {
         syncWrite = new WriteOptions().setSync(true);
         asyncWrite = new WriteOptions().setSync(false);
         readOptions = new ReadOptions().setVerifyChecksums(true);
+    }
+
+    /** Size of the file system {@code dir} is (or will be) on; 0 if unknown. */
+    private static long volumeBytes(Path dir) {
+        for (Path p = dir.toAbsolutePath(); p != null; p = p.getParent()) {
+            try {
+                if (Files.exists(p)) {
+                    return Files.getFileStore(p).getTotalSpace();
+                }
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+        return 0;
     }
 
     /** Opens (creating if needed) the database in {@code dir}. */

@@ -1,5 +1,8 @@
 package dev.cairn.store.pack;
 
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -40,6 +43,37 @@ public final class FileIo {
         while (src.hasRemaining()) {
             p += ch.write(src, p);
         }
+    }
+
+    /**
+     * True if {@code t} or one of its causes says the file system is full ({@code ENOSPC}, or
+     * {@code EDQUOT}: a quota is a full disk to this process). The JDK reports both only as an
+     * {@link IOException} with the OS message, so the message is what there is to go by.
+     */
+    public static boolean isNoSpace(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof CairnException ce && ce.status() == Status.NO_SPACE) {
+                return true;
+            }
+            String m = c.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("ENOSPC")
+                    || m.contains("Disk quota exceeded") || m.contains("There is not enough space on the disk"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code e} as a {@link Status#NO_SPACE} error if the disk is full (so every caller, up to the
+     * wire, says "the disk is full" rather than "I/O error"), else {@code e} unchanged.
+     */
+    public static IOException classify(String what, IOException e) {
+        if (e instanceof CairnException || !isNoSpace(e)) {
+            return e;
+        }
+        return new CairnException(Status.NO_SPACE, what + " failed: the disk is full (" + e.getMessage()
+                + "); free space (`cairn gc` deletes dead packs first) and retry", e);
     }
 
     /**

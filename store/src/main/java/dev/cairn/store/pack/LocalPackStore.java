@@ -481,6 +481,12 @@ public final class LocalPackStore implements PackStore {
         FileIo.fsyncDirectory(path.getParent());
     }
 
+    /** Bytes free for this process on the file system of the packs directory. */
+    @Override
+    public long usableSpace() throws IOException {
+        return Files.getFileStore(packsDir).getUsableSpace();
+    }
+
     /** Closes the cached read channels. Writers stay usable until their owners seal or close them. */
     @Override
     public void close() {
@@ -502,6 +508,10 @@ public final class LocalPackStore implements PackStore {
      * failed. The pack layer's own exceptions and file-system exceptions already name it.
      */
     private static IOException withPath(String what, Path path, IOException e) {
+        IOException full = FileIo.classify(what + " (" + path + ")", e);
+        if (full != e) {
+            return full;
+        }
         if (e instanceof CorruptPackException || e instanceof PackNotFoundException
                 || e instanceof UnsupportedPackVersionException || e instanceof FileSystemException
                 || e instanceof ClosedByInterruptException || e.getMessage() != null && e.getMessage().contains(path.toString())) {

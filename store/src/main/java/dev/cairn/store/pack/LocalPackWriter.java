@@ -230,7 +230,8 @@ final class LocalPackWriter implements PackWriter {
     }
 
     private IOException ioError(String what, IOException e) {
-        return new IOException(what + " pack " + id + " (" + path + ") failed: " + e, e);
+        IOException full = FileIo.classify(what + " pack " + id + " (" + path + ")", e);
+        return full != e ? full : new IOException(what + " pack " + id + " (" + path + ") failed: " + e, e);
     }
 
     @Override

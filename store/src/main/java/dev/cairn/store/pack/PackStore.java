@@ -151,6 +151,15 @@ public interface PackStore extends Closeable {
         return true;
     }
 
+    /**
+     * Bytes that new packs may still take where this backend writes them, as far as it knows
+     * (local disk: the file system's usable space); {@link Long#MAX_VALUE} if it has no limit it
+     * can tell. GC sizes its repack groups by it, so that a full disk still gets space back.
+     */
+    default long usableSpace() throws IOException {
+        return Long.MAX_VALUE;
+    }
+
     /** Receives records from {@link #scan}. */
     interface RecordVisitor {
         /** One valid record; {@code chunk} is only valid during the call. */

@@ -18,6 +18,11 @@ final class FaultyFileChannel extends FileChannel {
     /** Bytes writes may still put before failing; negative = unlimited. */
     volatile long writeBudget = -1;
     volatile boolean failForce;
+    /**
+     * Free bytes of a simulated volume that several channels share (see {@link SmallVolume}):
+     * growing a file takes from it, truncating gives back; null: no volume.
+     */
+    volatile java.util.concurrent.atomic.AtomicLong volume;
 
     FaultyFileChannel(FileChannel delegate) {
         this.delegate = delegate;
@@ -37,11 +42,26 @@ final class FaultyFileChannel extends FileChannel {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         int allowed = budget(src);
+        var vol = volume;
+        long before = vol == null ? 0 : delegate.size();
+        if (vol != null) {
+            long inPlace = Math.max(0, Math.min(allowed, before - position));
+            long free = Math.max(0, vol.get());
+            if (allowed - inPlace > free) {
+                allowed = (int) (inPlace + free);
+                if (allowed == 0) {
+                    throw new IOException("No space left on device");
+                }
+            }
+        }
         ByteBuffer part = src.slice().limit(allowed);
         int n = delegate.write(part, position);
         src.position(src.position() + n);
         if (writeBudget >= 0) {
             writeBudget -= n;
+        }
+        if (vol != null) {
+            vol.addAndGet(-Math.max(0, position + n - before));
         }
         return n;
     }
@@ -92,7 +112,12 @@ final class FaultyFileChannel extends FileChannel {
 
     @Override
     public FileChannel truncate(long size) throws IOException {
+        long before = delegate.size();
         delegate.truncate(size);
+        var vol = volume;
+        if (vol != null && size < before) {
+            vol.addAndGet(before - size);
+        }
         return this;
     }
 

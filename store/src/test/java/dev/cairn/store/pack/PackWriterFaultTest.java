@@ -46,7 +46,10 @@ class PackWriterFaultTest {
                 ch.writeBudget = (i * 7L) % (PackCodec.RECORD_HEADER_SIZE + c.encoded().length() + 1);
                 long size = w.size();
                 int count = w.count();
-                assertThatThrownBy(() -> w.append(c.id(), c.encoded())).isInstanceOf(IOException.class)
+                assertThatThrownBy(() -> w.append(c.id(), c.encoded()))
+                        // NO_SPACE, not an anonymous I/O error: the wire says "the disk is full"
+                        .isInstanceOfSatisfying(dev.cairn.protocol.CairnException.class, x -> assertThat(x.status())
+                                .isEqualTo(dev.cairn.protocol.Status.NO_SPACE))
                         .hasMessageContaining("No space left on device")
                         .hasMessageContaining(store.pathOf(w.id()).toString())
                         .hasMessageContaining("offset " + size);

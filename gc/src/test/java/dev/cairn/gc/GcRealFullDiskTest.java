@@ -1,0 +1,100 @@
+package dev.cairn.gc;
+
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.chunk.TestData;
+import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.Repository;
+import dev.cairn.store.Reserve;
+import dev.cairn.store.StoreFixture;
+import dev.cairn.store.manifest.Labels;
+import dev.cairn.store.meta.MetaDb;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The issue's full-disk scenario on a real 40 MiB file system (a tmpfs; needs root to mount, and
+ * is skipped otherwise): puts until the disk is full fail with NO_SPACE, then trim + GC gets the
+ * space back from inside Cairn, and the store verifies clean and takes puts again.
+ */
+class GcRealFullDiskTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFullDiskIsRecoveredByGc() throws Exception {
+        Path mnt = dir.resolve("vol");
+        Files.createDirectories(mnt);
+        Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", mnt.toString()),
+                "cannot mount a tmpfs here (not root?)");
+        try {
+            Instant t0 = Instant.parse("2026-11-02T00:00:00Z");
+            Path store = mnt.resolve("store");
+            List<ManifestId> ids = new ArrayList<>();
+            byte[] last = null;
+            CairnException full = null;
+            try (Repository repo = StoreFixture.open(store)) {
+                assertThat(repo.reserve().ensure(Reserve.AUTO)).isTrue();
+                for (int i = 0; i < 40 && full == null; i++) {
+                    byte[] b = TestData.random(500 + i, 2_000_000);
+                    try {
+                        ids.add(StoreFixture.put(repo, StoreFixture.opts("run", i), b).id());
+                        last = b;
+                    } catch (CairnException e) {
+                        full = e;
+                    }
+                }
+                assertThat(full).as("the volume filled up").isNotNull();
+                assertThat(full.status()).as(full.toString()).isEqualTo(Status.NO_SPACE);
+                assertThat(ids).hasSizeGreaterThan(3);
+                long freeBefore = Files.getFileStore(mnt).getUsableSpace();
+                try (MetaDb.Batch b = repo.db().batch()) {
+                    for (ManifestId id : ids.subList(0, ids.size() - 1)) {
+                        repo.manifests().trash(b, repo.manifests().get(id), repo.labels(id),
+                                new Labels.Trash(t0, t0.plusSeconds(60), "test"));
+                    }
+                    repo.db().write(b, true);
+                }
+                GcReport r = new GarbageCollector(repo, Clock.fixed(t0.plus(Duration.ofDays(1)), ZoneOffset.UTC),
+                        GcOptions.defaults().withReserveBytes(Reserve.AUTO)).run(false, new GcCancel());
+                long freeAfter = Files.getFileStore(mnt).getUsableSpace();
+                System.out.printf("full disk: %d puts, then %s; gc deleted %d manifests, %d packs, rewrote %d;"
+                        + " free %d -> %d bytes%n", ids.size(), full.getMessage(), r.manifestsDeleted(), r.packsDeleted(),
+                        r.packsRewritten(), freeBefore, freeAfter);
+                assertThat(r.manifestsDeleted()).isEqualTo(ids.size() - 1);
+                assertThat(freeAfter - freeBefore).isGreaterThan(10L << 20);
+                VerifyAssert.clean(repo);
+                assertThat(StoreFixture.get(repo, ids.get(ids.size() - 1))).isEqualTo(last);
+                byte[] again = TestData.random(999, 2_000_000);
+                ManifestId next = StoreFixture.put(repo, StoreFixture.opts("run", 100), again).id();
+                assertThat(StoreFixture.get(repo, next)).isEqualTo(again);
+            }
+        } finally {
+            run("umount", mnt.toString());
+        }
+    }
+
+    private static boolean run(String... cmd) throws Exception {
+        try {
+            Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            pr.getInputStream().readAllBytes();
+            return pr.waitFor(30, TimeUnit.SECONDS) && pr.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

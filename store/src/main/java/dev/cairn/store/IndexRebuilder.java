@@ -42,6 +42,19 @@ final class IndexRebuilder {
             b.deleteRange(Cf.CHUNKS, new byte[0], end);
             db.write(b, true);
         }
+        return index(true);
+    }
+
+    /**
+     * Adds index entries for pack records whose chunk is not indexed, keeping every existing
+     * entry (open-time recovery: RocksDB lost index writes that the packs still hold).
+     */
+    RebuildReport indexMissing() throws IOException {
+        return index(false);
+    }
+
+    private RebuildReport index(boolean full) throws IOException {
+        MetaDb db = repo.db();
         List<PackInfo> packs = new ArrayList<>(repo.packs().list());
         packs.sort(Comparator.comparing(PackInfo::id));
         long indexed = 0;
@@ -87,7 +100,8 @@ final class IndexRebuilder {
                 b.close();
             }
         }
-        db.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()), true);
+        db.put(Cf.META, Keys.ascii(full ? "index-rebuilt-at" : "index-completed-at"),
+                Keys.ascii(java.time.Instant.now().toString()), true);
         long[] missing = {0};
         for (ManifestId id : repo.manifests().allIds()) {
             StoredManifest m = repo.manifests().find(id);
@@ -100,8 +114,8 @@ final class IndexRebuilder {
                 }
             });
         }
-        log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} refs still missing",
-                packs.size(), indexed, duplicates, unreadable.size(), missing[0]);
-        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0]);
+        log.info("index {} from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} refs still missing",
+                full ? "rebuilt" : "completed", packs.size(), indexed, duplicates, unreadable.size(), missing[0]);
+        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0], 0, 0);
     }
 }

@@ -11,7 +11,13 @@ import java.util.List;
  * @param duplicates          records whose chunk was already indexed from another pack
  * @param unreadable          packs whose footer could not be read, with the reason
  * @param missingReferenced   chunk refs of manifests still not in the index afterwards
+ * @param restored            checkpoints (manifests, labels or deletions) restored from the catalog
+ * @param markedDamaged       checkpoints marked damaged because chunks they reference are in no pack
  */
 public record RebuildReport(long packs, long recovered, long chunks, long duplicates, List<String> unreadable,
-                           long missingReferenced) {
+                           long missingReferenced, long restored, long markedDamaged) {
+
+    RebuildReport withCatalog(long restoredCount, long damagedCount, long missing) {
+        return new RebuildReport(packs, recovered, chunks, duplicates, unreadable, missing, restoredCount, damagedCount);
+    }
 }

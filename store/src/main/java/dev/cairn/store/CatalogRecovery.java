@@ -47,6 +47,12 @@ import java.util.Set;
 final class CatalogRecovery {
     private static final Logger log = LoggerFactory.getLogger(CatalogRecovery.class);
     private static final int BATCH = 256;
+    /**
+     * Set (atomically with them) while restored manifests have not passed the chunk check: an
+     * open refused for missing chunks leaves the restored rows behind, and the next open must
+     * check them again rather than take them as whole.
+     */
+    static final byte[] UNCHECKED = Keys.ascii("catalog-restore-unchecked");
 
     /**
      * What recovery did.
@@ -99,6 +105,7 @@ final class CatalogRecovery {
         List<ManifestId> rolledManifests = new ArrayList<>();
         List<ManifestId> rolledIds = new ArrayList<>();
         long lostFromCatalog = 0;
+        boolean uncheckedBefore = db.get(Cf.META, UNCHECKED) != null;
         MetaDb.Batch b = db.batch();
         try {
             for (ManifestId id : ms.allIds()) {
@@ -129,6 +136,7 @@ final class CatalogRecovery {
                         if (k.hasManifest() && catalogWins) {
                             Labels cl = k.labels() != null ? Labels.decode(k.labels()) : rl;
                             ms.recoverManifest(b, catalog.manifest(id), cl != null ? cl : Labels.of(List.of(), 0), rm, rl);
+                            b.put(Cf.META, UNCHECKED, new byte[] {1});
                             rolled++;
                             rolledIds.add(id);
                             rolledManifests.add(id);
@@ -165,6 +173,7 @@ final class CatalogRecovery {
                 }
                 Labels cl = k.labels() != null ? Labels.decode(k.labels()) : Labels.of(List.of(), 0);
                 ms.recoverManifest(b, catalog.manifest(k.id()), cl, null, null);
+                b.put(Cf.META, UNCHECKED, new byte[] {1});
                 rolled++;
                 rolledIds.add(k.id());
                 rolledManifests.add(k.id());
@@ -197,11 +206,20 @@ final class CatalogRecovery {
             b.close();
         }
         if (lostFromCatalog > 0 && !rocksAuthoritative) {
-            log.warn("catalog recovery: the catalog lacked {} checkpoints that the metadata database holds (catalog"
-                    + " files lost?); appended them to the catalog again", lostFromCatalog);
+            // Never a crash leftover: RocksDB writes a commit only after the catalog fsynced it, so
+            // a catalog that lacks a committed checkpoint lost records (cut short, files deleted).
+            log.error("catalog recovery: the catalog lacked {} checkpoints that the metadata database holds (catalog"
+                    + " files cut short or lost); appended them to the catalog again", lostFromCatalog);
         }
         long[] reindexed = {0};
-        List<ManifestId> damaged = ensureRestorable(rolledManifests, markDamaged, reindexed);
+        List<ManifestId> check = uncheckedBefore ? ms.allIds() : rolledManifests;
+        List<ManifestId> damaged = ensureRestorable(check, markDamaged, reindexed);
+        if (uncheckedBefore || !rolledManifests.isEmpty()) {
+            try (MetaDb.Batch done = db.batch()) {
+                done.delete(Cf.META, UNCHECKED);
+                db.write(done, true);
+            }
+        }
         if (rolled > 0) {
             log.warn("catalog recovery: the metadata database lacked {} changes the catalog had committed ({} manifests"
                     + " restored, e.g. {}); rolled them forward{}", rolled, rolledManifests.size(), shortIds(rolledIds),

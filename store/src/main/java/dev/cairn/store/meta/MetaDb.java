@@ -154,18 +154,14 @@ public final class MetaDb implements Closeable {
         try {
             return new MetaDb(dir, false, null);
         } catch (CairnException e) {
-            String msg = e.getCause() == null ? "" : String.valueOf(e.getCause().getMessage());
-            if (e.status() != Status.CORRUPT || !isWalCorruption(msg)) {
+            // Any corruption: if point-in-time replay then opens the database, what was corrupt
+            // was a WAL record (SST or MANIFEST damage fails that open too, and is thrown).
+            if (!(e.getCause() instanceof RocksDBException re) || re.getStatus() == null
+                    || re.getStatus().getCode() != org.rocksdb.Status.Code.Corruption) {
                 throw e;
             }
-            return new MetaDb(dir, true, msg);
+            return new MetaDb(dir, true, String.valueOf(re.getMessage()));
         }
-    }
-
-    private static boolean isWalCorruption(String msg) {
-        String m = msg.toLowerCase(java.util.Locale.ROOT);
-        return m.contains("corruption") && (m.contains(".log") || m.contains("wal") || m.contains("log record")
-                || m.contains("checksum mismatch") || m.contains("truncated") || m.contains("error reading"));
     }
 
     /**

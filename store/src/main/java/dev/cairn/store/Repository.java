@@ -131,6 +131,7 @@ public final class Repository implements Closeable {
             log.error("the metadata database's write-ahead log is damaged ({}); it was opened with the writes before the"
                     + " damage only, and everything committed after it is restored from the catalog", db.walDamage());
         }
+        byte[] end = db.get(Cf.META, Catalog.END_KEY);
         boolean rocksAuthoritative;
         if (migrate) {
             log.info("store {} has format version {}: writing its catalog from the metadata database (format {})",
@@ -145,14 +146,21 @@ public final class Repository implements Closeable {
             }
             rocksAuthoritative = true;
         } else {
-            rocksAuthoritative = replay.damaged();
+            String cut = catalog.missingBefore(end);
+            if (cut != null) {
+                log.error("the catalog lost committed records ({}); the metadata database's state wins every"
+                        + " disagreement and is appended to the catalog again", cut);
+            }
+            rocksAuthoritative = replay.damaged() || cut != null;
         }
-        catalog.start(config.encode());
+        catalog.start(config.encode(), Catalog.generationOf(end) + 1);
         CatalogRecovery.Report r = new CatalogRecovery(this, catalog).run(rocksAuthoritative, migrate,
                 options.markDamagedOnOpen(), replay.damage());
         if (migrate) {
             db.put(Cf.META, Keys.CONFIG, config.encode(), true);
         }
+        // RocksDB now agrees with the catalog up to here.
+        db.put(Cf.META, Catalog.END_KEY, catalog.endValue(), true);
         if (replay.damaged() || catalog.fileCount() > 1) {
             catalog.maybeCompact();
         }

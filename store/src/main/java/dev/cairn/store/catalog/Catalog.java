@@ -64,6 +64,9 @@ public final class Catalog implements Closeable {
     private final TreeMap<Long, Long> files = new TreeMap<>();
     /** Generations whose files had damage: a compaction moves them aside instead of deleting them. */
     private final Set<Long> damagedFiles = new HashSet<>();
+    /** generation → where its valid records end, as found at open. */
+    private final Map<Long, Long> replayEnds = new HashMap<>();
+    private long replaySnapshot = -1;
     private FileChannel active;
     private long activeGen = -1;
     private long activePos;
@@ -131,6 +134,8 @@ public final class Catalog implements Closeable {
             Catalog c = new Catalog(dir, minDeadBytes, true, r.replay(), r.state());
             c.files.putAll(r.fileBytes());
             c.damagedFiles.addAll(r.damagedGenerations());
+            c.replayEnds.putAll(r.ends());
+            c.replaySnapshot = r.snapshot();
             return c;
         } catch (CairnException e) {
             throw e;
@@ -154,15 +159,16 @@ public final class Catalog implements Closeable {
     }
 
     /**
-     * Starts appending: creates a new generation after every existing one, with {@code config}
-     * (the store config record) in its header.
+     * Starts appending: creates a new generation after every existing one and at least
+     * {@code minGeneration}, with {@code config} (the store config record) in its header.
      */
-    public void start(byte[] config) throws CairnException {
+    public void start(byte[] config, long minGeneration) throws CairnException {
         synchronized (syncLock) {
             synchronized (writeLock) {
                 try {
                     Files.createDirectories(dir);
-                    long gen = files.isEmpty() ? 1 : files.lastKey() + 1;
+                    // Above every generation RocksDB may name, so a recreated catalog never reuses one.
+                    long gen = Math.max(minGeneration, files.isEmpty() ? 1 : files.lastKey() + 1);
                     openActive(gen, config);
                     FileIo.fsyncDirectory(dir.getParent());
                 } catch (IOException e) {
@@ -243,8 +249,11 @@ public final class Catalog implements Closeable {
         }
 
         @Override
-        public void beforeWrite() throws CairnException {
-            append(recs);
+        public void beforeWrite(MetaDb.Batch batch) throws CairnException {
+            long[] end = append(recs);
+            // RocksDB learns how far the catalog reached: a catalog later found shorter than
+            // that was cut short (damage), not torn by a crash; see Replay#endBefore.
+            batch.put(MetaDb.Cf.META, END_KEY, encodeEnd(end));
             try {
                 FaultPoints.reach("commit.after-catalog");
             } catch (IOException e) {
@@ -266,9 +275,11 @@ public final class Catalog implements Closeable {
      * Appends and fsyncs {@code recs} (one commit's records, in order). Returns once they are
      * durable.
      */
-    void append(List<Rec> recs) throws CairnException {
+    long[] append(List<Rec> recs) throws CairnException {
         if (recs.isEmpty()) {
-            return;
+            synchronized (writeLock) {
+                return new long[] {activeGen, activePos};
+            }
         }
         int n = 0;
         for (Rec r : recs) {
@@ -278,6 +289,7 @@ public final class Catalog implements Closeable {
         recs.forEach(r -> buf.put(r.bytes()));
         buf.flip();
         long seq;
+        long[] end;
         synchronized (writeLock) {
             checkUsable();
             long pos = activePos;
@@ -293,8 +305,52 @@ public final class Catalog implements Closeable {
                 pos += r.bytes().length;
             }
             seq = ++written;
+            end = new long[] {activeGen, activePos};
         }
         sync(seq);
+        return end;
+    }
+
+    /** META key: generation and end offset of the catalog as of the last commit RocksDB applied. */
+    public static final byte[] END_KEY = dev.cairn.store.meta.Keys.ascii("catalog-end");
+
+    static byte[] encodeEnd(long[] end) {
+        return ByteBuffer.allocate(16).putLong(end[0]).putLong(end[1]).array();
+    }
+
+    /**
+     * Null if the catalog holds everything up to the position RocksDB recorded ({@link #END_KEY}
+     * value, or null), else why not: the catalog was cut short or lost files, so the commits it
+     * lacks are in RocksDB only.
+     */
+    public byte[] endValue() {
+        synchronized (writeLock) {
+            return encodeEnd(new long[] {activeGen, activePos});
+        }
+    }
+
+    /** The generation in an {@link #END_KEY} value, or 0. */
+    public static long generationOf(byte[] endValue) {
+        return endValue == null || endValue.length != 16 ? 0 : ByteBuffer.wrap(endValue).getLong();
+    }
+
+    public String missingBefore(byte[] endValue) {
+        if (endValue == null || endValue.length != 16) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(endValue);
+        long gen = b.getLong();
+        long off = b.getLong();
+        synchronized (writeLock) {
+            Long have = replayEnds.get(gen);
+            if (have == null) {
+                boolean superseded = !replayEnds.isEmpty() && replaySnapshot > gen;
+                return superseded ? null : "catalog file " + name(gen) + ", which the metadata database recorded commits"
+                        + " in, is missing";
+            }
+            return have >= off ? null : "catalog file " + name(gen) + " ends at " + have
+                    + " but the metadata database recorded commits up to offset " + off + ": it was cut short";
+        }
     }
 
     private void sync(long seq) throws CairnException {

@@ -42,7 +42,8 @@ public final class CatalogReader {
      * @param tornAt             where that record starts (0: the header itself is incomplete)
      */
     public record Result(Replay replay, State state, Map<Long, Long> fileBytes, Set<Long> damagedGenerations,
-                         List<Path> superseded, Path tornFile, long tornAt, long tornBytes) {
+                         List<Path> superseded, Path tornFile, long tornAt, long tornBytes, Map<Long, Long> ends,
+                         long snapshot) {
         /** Live manifest ids with the fingerprint of their manifest record (-1: labels only). */
         public Map<ManifestId, Long> fingerprints() {
             Map<ManifestId, Long> m = new HashMap<>();
@@ -74,6 +75,7 @@ public final class CatalogReader {
         State state = new State();
         List<Replay.Damage> damage = new ArrayList<>();
         Map<Long, Long> fileBytes = new TreeMap<>();
+        Map<Long, Long> ends = new TreeMap<>();
         java.util.Set<Long> damagedGens = new java.util.HashSet<>();
         List<Path> superseded = new ArrayList<>();
         Path tornFile = null;
@@ -139,11 +141,12 @@ public final class CatalogReader {
                     }
                     pos = next;
                 }
+                ends.put(gen, tornFile == p ? tornAt : size);
             }
             fileBytes.put(gen, bytes);
         }
         Replay replay = new Replay(config, Set.copyOf(state.forgotten), List.copyOf(damage), records);
-        return new Result(replay, state, fileBytes, damagedGens, superseded, tornFile, tornAt, tornBytes);
+        return new Result(replay, state, fileBytes, damagedGens, superseded, tornFile, tornAt, tornBytes, ends, snapshot);
     }
 
     private static Header header(Path p, long gen) throws IOException, CairnException {

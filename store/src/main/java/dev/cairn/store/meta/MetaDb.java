@@ -255,7 +255,7 @@ public final class MetaDb implements Closeable {
         Attachment a = batch.attachment;
         if (a != null) {
             // e.g. the catalog's append + fsync: it must be durable before the batch it describes.
-            a.beforeWrite();
+            a.beforeWrite(batch);
         }
         enter();
         try {
@@ -275,8 +275,11 @@ public final class MetaDb implements Closeable {
      * that no caller that writes the batch can forget it.
      */
     public interface Attachment {
-        /** Runs before RocksDB applies the batch; if it throws, the batch is not applied. */
-        void beforeWrite() throws CairnException;
+        /**
+         * Runs before RocksDB applies the batch, and may still add to it; if it throws, the batch
+         * is not applied.
+         */
+        void beforeWrite(Batch batch) throws CairnException;
 
         /** Runs after RocksDB applied the batch; must not throw. */
         void afterWrite();

@@ -213,7 +213,7 @@ final class CatalogRecovery {
         }
         long[] reindexed = {0};
         List<ManifestId> check = uncheckedBefore ? ms.allIds() : rolledManifests;
-        List<ManifestId> damaged = ensureRestorable(check, markDamaged, reindexed);
+        List<ManifestId> damaged = ensureRestorable(check, markDamaged, rocksAuthoritative, reindexed);
         if (uncheckedBefore || !rolledManifests.isEmpty()) {
             try (MetaDb.Batch done = db.batch()) {
                 done.delete(Cf.META, UNCHECKED);
@@ -238,8 +238,8 @@ final class CatalogRecovery {
      * lacks is looked for in the pack footers (RocksDB lost those index writes too). Chunks in no
      * pack: refuse, or mark the checkpoints damaged.
      */
-    private List<ManifestId> ensureRestorable(List<ManifestId> ids, boolean markDamaged, long[] reindexed)
-            throws IOException {
+    private List<ManifestId> ensureRestorable(List<ManifestId> ids, boolean markDamaged, boolean rocksAuthoritative,
+                                              long[] reindexed) throws IOException {
         if (ids.isEmpty()) {
             return List.of();
         }
@@ -254,6 +254,33 @@ final class CatalogRecovery {
             return List.of();
         }
         List<ManifestId> bad = new ArrayList<>(missing.keySet());
+        if (rocksAuthoritative) {
+            // The catalog had damage: a trashed checkpoint it holds and RocksDB lacks, whose chunks
+            // are gone, was most likely deleted by GC with the FORGET record in the damaged part.
+            List<ManifestId> forget = new ArrayList<>();
+            for (ManifestId id : bad) {
+                Labels l = ms.findLabels(id);
+                if (l != null && l.inTrash()) {
+                    forget.add(id);
+                }
+            }
+            if (!forget.isEmpty()) {
+                try (MetaDb.Batch b = db.batch()) {
+                    for (ManifestId id : forget) {
+                        ms.delete(b, ms.get(id), ms.labels(id));
+                    }
+                    db.write(b, true);
+                }
+                log.error("catalog recovery: {} trashed checkpoints from the damaged catalog reference chunks in no pack;"
+                        + " GC deleted them and the record of that was lost with the damage: dropped them again ({})",
+                        forget.size(), shortIds(forget));
+                bad.removeAll(forget);
+                forget.forEach(missing::remove);
+                if (bad.isEmpty()) {
+                    return List.of();
+                }
+            }
+        }
         if (!markDamaged) {
             throw new CairnException(Status.CORRUPT, bad.size() + " checkpoints restored from the catalog at open ("
                     + shortIds(bad) + ") reference " + missing.values().stream().mapToLong(Long::longValue).sum()

@@ -254,6 +254,71 @@ class CatalogTest {
         }
     }
 
+    @Test
+    void rebuildIndexAlsoRestoresManifestsFromTheCatalog() throws IOException {
+        Path store = dir.resolve("s");
+        Map<Integer, ManifestId> ids = sixCheckpoints(store);
+        try (Repository repo = StoreFixture.open(store)) {
+            StoredManifest m = repo.manifests().get(ids.get(2));
+            try (MetaDb.Batch b = repo.db().batch()) { // RocksDB alone loses it
+                b.delete(Cf.MANIFESTS, Keys.manifest(m.id()));
+                b.delete(Cf.LABELS, Keys.manifest(m.id()));
+                b.delete(Cf.SERIES, Keys.series(m.header().meta().series(),
+                        m.header().meta().createdAt().toEpochMilli(), m.id()));
+                repo.db().write(b, true);
+            }
+            assertThat(repo.list("s")).hasSize(5);
+            RebuildReport r = repo.rebuildIndex();
+            assertThat(r.restored()).isEqualTo(1);
+            assertThat(r.markedDamaged()).isZero();
+            assertThat(r.missingReferenced()).isZero();
+            checkSix(repo, ids);
+        }
+    }
+
+    @Test
+    void concurrentCommitsAreAllInTheCatalog() throws Exception {
+        Path store = dir.resolve("s");
+        Map<Integer, ManifestId> ids = sixCheckpoints(store);
+        try (Repository repo = StoreFixture.open(store)) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int t = 0; t < 4; t++) {
+                ManifestId id = ids.get(t + 2);
+                Thread th = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 25; i++) {
+                            synchronized (repo.manifestMutex()) {
+                                Labels l = repo.labels(id).withTags(List.of("t" + i));
+                                try (MetaDb.Batch b = repo.db().batch()) {
+                                    repo.manifests().putLabels(b, id, l);
+                                    repo.db().write(b, true);
+                                }
+                            }
+                            StoreFixture.put(repo, StoreFixture.opts("c" + id.shortHex(), i), data(i));
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertThat(errors).isEmpty();
+            assertThat(repo.verify(false).problems()).isEmpty();
+        }
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().anything()).isFalse();
+            for (int t = 0; t < 4; t++) {
+                assertThat(repo.labels(ids.get(t + 2)).tags()).containsExactly("t24");
+                assertThat(repo.list("c" + ids.get(t + 2).shortHex())).hasSize(25);
+            }
+        }
+    }
+
     // ------------------------------------------------------------ compaction
 
     @ParameterizedTest

@@ -132,6 +132,9 @@ public final class Catalog implements Closeable {
                         d.why());
             }
             Catalog c = new Catalog(dir, minDeadBytes, true, r.replay(), r.state());
+            for (long g : r.damagedGenerations()) {
+                c.files.put(g, 0L); // so that a compaction moves it aside
+            }
             c.files.putAll(r.fileBytes());
             c.damagedFiles.addAll(r.damagedGenerations());
             c.replayEnds.putAll(r.ends());
@@ -266,7 +269,7 @@ public final class Catalog implements Closeable {
             if (forgets) {
                 // After the RocksDB write, never before: a compaction drops forgotten ids, and the
                 // catalog must not forget an id RocksDB still holds.
-                maybeCompact();
+                maybeCompactInBackground();
             }
         }
     }
@@ -505,11 +508,12 @@ public final class Catalog implements Closeable {
 
     // --------------------------------------------------------------- compaction
 
-    /** Compacts if the dead share is large (or there are many files); failures are logged. */
+    /**
+     * Compacts now if the dead share is large (or there are many files, or damaged ones);
+     * failures are logged. Used at open.
+     */
     public void maybeCompact() {
-        long[] s = sizes();
-        long dead = s[0] - s[1];
-        if ((dead > minDeadBytes && dead > s[0] / 2) || fileCount() > MAX_FILES || !damagedFilesEmpty()) {
+        if (compactionDue()) {
             try {
                 compact();
             } catch (CairnException e) {
@@ -517,6 +521,36 @@ public final class Catalog implements Closeable {
             }
         }
     }
+
+    /**
+     * Like {@link #maybeCompact} but on the catalog's own thread: the committer that triggers it
+     * (GC, holding the manifest mutex) must not wait for it, nor must the commits behind it.
+     */
+    void maybeCompactInBackground() {
+        if (compactionDue() && compactionQueued.compareAndSet(false, true)) {
+            try {
+                compactor.execute(() -> {
+                    compactionQueued.set(false);
+                    maybeCompact();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                compactionQueued.set(false); // closing
+            }
+        }
+    }
+
+    private boolean compactionDue() {
+        long[] s = sizes();
+        long dead = s[0] - s[1];
+        return (dead > minDeadBytes && dead > s[0] / 2) || fileCount() > MAX_FILES || !damagedFilesEmpty();
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean compactionQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "cairn-catalog-compactor");
+        t.setDaemon(true);
+        return t;
+    });
 
     private boolean damagedFilesEmpty() {
         synchronized (writeLock) {
@@ -662,8 +696,17 @@ public final class Catalog implements Closeable {
         }
     }
 
+    /** Waits for a background compaction, then fsyncs and closes the active file. */
     @Override
     public void close() {
+        compactor.shutdown();
+        try {
+            if (!compactor.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                log.warn("catalog compaction still running at close; the next open finishes or undoes it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         synchronized (syncLock) {
             synchronized (writeLock) {
                 if (closed) {

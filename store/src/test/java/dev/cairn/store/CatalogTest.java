@@ -319,6 +319,28 @@ class CatalogTest {
         }
     }
 
+    @Test
+    void aFullDiskFailsOneCommitAndTheNextOneWorks() throws IOException {
+        Path store = dir.resolve("s");
+        Map<Integer, ManifestId> ids = sixCheckpoints(store);
+        try (Repository repo = StoreFixture.open(store)) {
+            FaultPoints.arm("catalog.write", p -> {
+                throw new IOException("No space left on device");
+            });
+            assertThatThrownBy(() -> setLabels(repo, ids.get(2), repo.labels(ids.get(2)).withTags(List.of("lost"))))
+                    .isInstanceOf(CairnException.class)
+                    .satisfies(e -> assertThat(((CairnException) e).status()).isEqualTo(Status.NO_SPACE));
+            assertThat(repo.labels(ids.get(2)).tags()).as("nothing applied").isEmpty();
+            FaultPoints.disarmAll();
+            setLabels(repo, ids.get(2), repo.labels(ids.get(2)).withTags(List.of("kept")));
+        }
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().anything()).isFalse();
+            assertThat(repo.labels(ids.get(2)).tags()).containsExactly("kept");
+            checkSix(repo, ids);
+        }
+    }
+
     // ------------------------------------------------------------ compaction
 
     @ParameterizedTest

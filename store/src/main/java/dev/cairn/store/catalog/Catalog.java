@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  * by {@link MetaDb#write} just before the batch is applied. Appends from concurrent commits are
  * serialised; their fsyncs are grouped (one fsync covers every append before it). Callers
  * serialise conflicting changes to the same manifest (the repository's manifest mutex), so the
- * catalog's order per id is RocksDB's. An I/O failure while appending poisons the catalog: every
- * later commit fails until the store is reopened, because what reached the disk is unknown.
+ * catalog's order per id is RocksDB's. A failed write (a full disk: {@code NO_SPACE}) is cut off
+ * again and only fails its commit; a failed fsync poisons the catalog: every later commit fails
+ * until the store is reopened, because what reached the disk is unknown.
  *
  * <p>Thread-safe. Lock order: the compaction lock, then {@code syncLock}, then {@code writeLock}.
  */
@@ -297,9 +298,19 @@ public final class Catalog implements Closeable {
             checkUsable();
             long pos = activePos;
             try {
+                FaultPoints.reach("catalog.write");
                 FileIo.writeFully(active, buf, pos);
             } catch (IOException e) {
-                throw fail("append to", e);
+                // A failed write (e.g. a full disk) may have left part of the records: cut them,
+                // so that the next append does not follow garbage, and stay usable. Only if even
+                // that fails is the file's state unknown.
+                try {
+                    active.truncate(pos);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                    throw fail("append to", e);
+                }
+                throw io("append to the catalog file " + dir.resolve(name(activeGen)), e);
             }
             activePos += n;
             files.merge(activeGen, (long) n, Long::sum);

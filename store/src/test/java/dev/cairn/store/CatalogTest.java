@@ -158,6 +158,30 @@ class CatalogTest {
         }
     }
 
+    @Test
+    void aLostMiddleCatalogFileIsDamageAndRocksDbsNewerStateWins() throws IOException {
+        Path store = dir.resolve("s");
+        Map<Integer, ManifestId> ids = sixCheckpoints(store);
+        try (Repository repo = StoreFixture.open(store)) {
+            setLabels(repo, ids.get(3), repo.labels(ids.get(3)).withTags(List.of("v2")));
+        }
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().anything()).isFalse();
+        }
+        List<Path> files = catalogFiles(store);
+        assertThat(files).hasSizeGreaterThanOrEqualTo(3);
+        Files.delete(files.get(1)); // the file with the "v2" labels record
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().catalogDamage()).isNotEmpty();
+            assertThat(repo.labels(ids.get(3)).tags()).as("not rolled back to the older record").containsExactly("v2");
+            checkSix(repo, ids);
+        }
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().anything()).as("compacted: replays clean now").isFalse();
+            assertThat(repo.labels(ids.get(3)).tags()).containsExactly("v2");
+        }
+    }
+
     // ------------------------------------------------------------ migration
 
     @Test
@@ -338,6 +362,44 @@ class CatalogTest {
             assertThat(repo.recovery().anything()).isFalse();
             assertThat(repo.labels(ids.get(2)).tags()).containsExactly("kept");
             checkSix(repo, ids);
+        }
+    }
+
+    @Test
+    void aHardDeleteInTheCatalogButNotInRocksDbIsRolledForward() throws IOException {
+        Path store = dir.resolve("s");
+        Map<Integer, ManifestId> ids = sixCheckpoints(store);
+        ManifestId victim = ids.get(5);
+        try (Repository repo = StoreFixture.open(store)) {
+            StoredManifest m = repo.manifests().get(victim);
+            Labels trashed = repo.labels(victim).withTrash(new Labels.Trash(java.time.Instant.EPOCH,
+                    java.time.Instant.EPOCH, "test"));
+            synchronized (repo.manifestMutex()) {
+                try (MetaDb.Batch b = repo.db().batch()) {
+                    repo.manifests().trash(b, m, repo.labels(victim), trashed.trash());
+                    repo.db().write(b, true);
+                }
+                // GC's hard delete: the FORGET is fsynced, then the process dies before RocksDB.
+                FaultPoints.arm("commit.after-catalog", p -> {
+                    throw new IOException("crash at " + p);
+                });
+                try (MetaDb.Batch b = repo.db().batch()) {
+                    repo.manifests().delete(b, repo.manifests().get(victim), repo.labels(victim));
+                    assertThatThrownBy(() -> repo.db().write(b, true)).hasMessageContaining("crash at");
+                }
+                FaultPoints.disarmAll();
+            }
+            assertThat(repo.manifests().find(victim)).as("RocksDB still has it").isNotNull();
+        }
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().rolledForward()).isEqualTo(1);
+            assertThat(repo.manifests().find(victim)).isNull();
+            assertThat(repo.manifests().findLabels(victim)).isNull();
+            assertThat(repo.verify(false).problems()).isEmpty();
+            ids.remove(5);
+            for (Map.Entry<Integer, ManifestId> e : ids.entrySet()) {
+                assertThat(StoreFixture.get(repo, e.getValue())).isEqualTo(data(e.getKey()));
+            }
         }
     }
 

@@ -68,6 +68,10 @@ public final class Catalog implements Closeable {
     /** generation → where its valid records end, as found at open. */
     private final Map<Long, Long> replayEnds = new HashMap<>();
     private long replaySnapshot = -1;
+    /** Replay found damage: compact once, so that the next open replays a clean catalog. */
+    private volatile boolean damagedAtOpen;
+    /** The store config record, for the headers of new files; set once by {@link #start}. */
+    private byte[] config;
     private FileChannel active;
     private long activeGen = -1;
     private long activePos;
@@ -139,6 +143,7 @@ public final class Catalog implements Closeable {
             c.files.putAll(r.fileBytes());
             c.damagedFiles.addAll(r.damagedGenerations());
             c.replayEnds.putAll(r.ends());
+            c.damagedAtOpen = r.replay().damaged();
             c.replaySnapshot = r.snapshot();
             return c;
         } catch (CairnException e) {
@@ -173,7 +178,7 @@ public final class Catalog implements Closeable {
                     Files.createDirectories(dir);
                     // Above every generation RocksDB may name, so a recreated catalog never reuses one.
                     long gen = Math.max(minGeneration, files.isEmpty() ? 1 : files.lastKey() + 1);
-                    openActive(gen, config);
+                    openActive(gen, 0, config);
                     FileIo.fsyncDirectory(dir.getParent());
                 } catch (IOException e) {
                     throw io("start the catalog in " + dir, e);
@@ -182,15 +187,13 @@ public final class Catalog implements Closeable {
         }
     }
 
-    private byte[] config;
-
-    private void openActive(long gen, byte[] cfg) throws IOException {
+    private void openActive(long gen, int flags, byte[] cfg) throws IOException {
         this.config = cfg;
         Path p = dir.resolve(name(gen));
         FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.READ);
         try {
-            byte[] h = CatalogCodec.header(CatalogCodec.KIND_LOG, gen, cfg);
+            byte[] h = CatalogCodec.header(CatalogCodec.KIND_LOG, flags, gen, cfg);
             FileIo.writeFully(ch, ByteBuffer.wrap(h), 0);
             ch.force(true);
             FileIo.fsyncDirectory(dir);
@@ -553,7 +556,8 @@ public final class Catalog implements Closeable {
     private boolean compactionDue() {
         long[] s = sizes();
         long dead = s[0] - s[1];
-        return (dead > minDeadBytes && dead > s[0] / 2) || fileCount() > MAX_FILES || !damagedFilesEmpty();
+        return (dead > minDeadBytes && dead > s[0] / 2) || fileCount() > MAX_FILES || !damagedFilesEmpty()
+                || damagedAtOpen;
     }
 
     private final java.util.concurrent.atomic.AtomicBoolean compactionQueued = new java.util.concurrent.atomic.AtomicBoolean();
@@ -591,7 +595,7 @@ public final class Catalog implements Closeable {
                         active.force(false);
                         synced = written;
                         old = activeGen;
-                        openActive(old + 2, config);
+                        openActive(old + 2, CatalogCodec.FLAG_AFTER_SNAPSHOT, config);
                     } catch (IOException e) {
                         throw fail("roll", e);
                     }
@@ -684,6 +688,7 @@ public final class Catalog implements Closeable {
                 // The snapshot is in place, so leftovers are deleted at the next open.
                 throw io("delete superseded catalog files", e);
             }
+            damagedAtOpen = false;
             log.info("catalog compacted into generation {}: {} manifests, {} bytes, {} files replaced", snapGen,
                     snap.size(), bytes, superseded.size());
         } finally {

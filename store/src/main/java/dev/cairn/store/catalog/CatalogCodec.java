@@ -43,13 +43,23 @@ public final class CatalogCodec {
     public record ManifestRecord(ManifestId id, byte[] manifest, List<Segment> segments) {
     }
 
+    /**
+     * Header flag: this log file was started by a compaction, whose snapshot is the generation
+     * just below it; until that snapshot is installed, the gap is expected, not a lost file.
+     */
+    static final int FLAG_AFTER_SNAPSHOT = 1;
+
     /** A file header. */
-    record Header(int version, int kind, long generation, byte[] config, int length) {
+    record Header(int version, int kind, int flags, long generation, byte[] config, int length) {
     }
 
     static byte[] header(int kind, long generation, byte[] config) {
+        return header(kind, 0, generation, config);
+    }
+
+    static byte[] header(int kind, int flags, long generation, byte[] config) {
         ByteBuffer b = ByteBuffer.allocate(8 + 2 + 1 + 1 + 8 + 4 + config.length + 4);
-        b.put(MAGIC).putShort((short) VERSION).put((byte) kind).put((byte) 0).putLong(generation)
+        b.put(MAGIC).putShort((short) VERSION).put((byte) kind).put((byte) flags).putLong(generation)
                 .putInt(config.length).put(config);
         b.putInt(crc(b.array(), 0, b.position()));
         return b.array();
@@ -74,7 +84,7 @@ public final class CatalogCodec {
         }
         int version = Short.toUnsignedInt(r.getShort());
         int kind = Byte.toUnsignedInt(r.get());
-        r.get();
+        int flags = Byte.toUnsignedInt(r.get());
         long gen = r.getLong();
         int clen = r.getInt();
         if (clen < 0 || clen > MAX_CONFIG) {
@@ -97,7 +107,7 @@ public final class CatalogCodec {
         if (kind != KIND_LOG && kind != KIND_SNAPSHOT) {
             throw new IllegalArgumentException("catalog header has an unknown kind " + kind);
         }
-        return new Header(version, kind, gen, Arrays.copyOfRange(b, 24, 24 + clen), total);
+        return new Header(version, kind, flags, gen, Arrays.copyOfRange(b, 24, 24 + clen), total);
     }
 
     /** A whole record: u32 length of (type ‖ payload), u8 type, payload, u32 CRC32C of all before it. */

@@ -93,6 +93,7 @@ public final class CatalogReader {
                 snapshot = f.getKey();
             }
         }
+        long prev = -1;
         for (Map.Entry<Long, Path> f : byGen.entrySet()) {
             long gen = f.getKey();
             Path p = f.getValue();
@@ -100,6 +101,15 @@ public final class CatalogReader {
                 superseded.add(p);
                 continue;
             }
+            Header hd = headers.get(gen);
+            boolean expectedGap = gen == prev + 2 && hd.h() != null
+                    && (hd.h().flags() & CatalogCodec.FLAG_AFTER_SNAPSHOT) != 0;
+            if (prev >= 0 && gen != prev + 1 && !expectedGap) {
+                // Generations are consecutive from the newest snapshot on: a gap is a lost file.
+                damage.add(new Replay.Damage(dir.resolve(String.format("%016x.log", prev + 1)), 0, 0,
+                        "catalog files of generations " + (prev + 1) + " to " + (gen - 1) + " are missing"));
+            }
+            prev = gen;
             Header h = headers.get(gen);
             long size = Files.size(p);
             if (h.h() == null) {

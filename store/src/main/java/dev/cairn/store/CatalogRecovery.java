@@ -47,6 +47,7 @@ import java.util.Set;
 final class CatalogRecovery {
     private static final Logger log = LoggerFactory.getLogger(CatalogRecovery.class);
     private static final int BATCH = 256;
+    private static final long REPROTECT_BYTES = 8L << 20;
     /**
      * Set (atomically with them) while restored manifests have not passed the chunk check: an
      * open refused for missing chunks leaves the restored rows behind, and the next open must
@@ -163,6 +164,11 @@ final class CatalogRecovery {
                     db.write(b, false);
                     b.close();
                     b = db.batch();
+                }
+                if (reprotect.bytes() > REPROTECT_BYTES) {
+                    // A migration re-protects every manifest: append as we go, not all at the end.
+                    catalog.appendDirect(reprotect);
+                    reprotect = catalog.pending();
                 }
             }
             List<ManifestId> lostEverywhere = new ArrayList<>();

@@ -232,27 +232,38 @@ public final class Catalog implements Closeable {
      */
     public final class Pending implements MetaDb.Attachment {
         private final List<Rec> recs = new ArrayList<>();
+        private long bytes;
         private boolean forgets;
 
         public void manifest(ManifestId id, byte[] manifest, List<CatalogCodec.Segment> segments) {
-            recs.add(new Rec(CatalogCodec.MANIFEST, id,
+            add(new Rec(CatalogCodec.MANIFEST, id,
                     CatalogCodec.record(CatalogCodec.MANIFEST, CatalogCodec.manifestPayload(id, manifest, segments)),
                     CatalogCodec.fingerprint(manifest), null));
         }
 
         public void labels(ManifestId id, byte[] labels) {
-            recs.add(new Rec(CatalogCodec.LABELS, id,
+            add(new Rec(CatalogCodec.LABELS, id,
                     CatalogCodec.record(CatalogCodec.LABELS, CatalogCodec.labelsPayload(id, labels)), 0, labels));
         }
 
         public void forget(ManifestId id) {
-            recs.add(new Rec(CatalogCodec.FORGET, id,
+            add(new Rec(CatalogCodec.FORGET, id,
                     CatalogCodec.record(CatalogCodec.FORGET, CatalogCodec.forgetPayload(id)), 0, null));
             forgets = true;
         }
 
         public boolean isEmpty() {
             return recs.isEmpty();
+        }
+
+        /** Bytes of the records collected so far. */
+        public long bytes() {
+            return bytes;
+        }
+
+        private void add(Rec r) {
+            recs.add(r);
+            bytes += r.bytes().length;
         }
 
         @Override

@@ -482,19 +482,25 @@ public final class Catalog implements Closeable {
         }
     }
 
+    /** Read channels by generation; guarded by the compaction lock, which every reader holds. */
+    private final Map<Long, FileChannel> readers = new HashMap<>();
+
     private byte[] readRecord(long gen, long off, int len) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir.resolve(name(gen)), StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(len);
-            if (FileIo.readFully(ch, b, off) != len) {
-                throw new IOException("record at " + off + " runs past the end of the file");
-            }
-            byte[] a = b.array();
-            int stored = ByteBuffer.wrap(a, len - 4, 4).getInt();
-            if (stored != CatalogCodec.crc(a, 0, len - 4) || ByteBuffer.wrap(a, 0, 4).getInt() != len - 8) {
-                throw new IOException("record at " + off + " fails its CRC32C (damaged since it was written)");
-            }
-            return a;
+        FileChannel ch = readers.get(gen);
+        if (ch == null) {
+            ch = FileChannel.open(dir.resolve(name(gen)), StandardOpenOption.READ);
+            readers.put(gen, ch);
         }
+        ByteBuffer b = ByteBuffer.allocate(len);
+        if (FileIo.readFully(ch, b, off) != len) {
+            throw new IOException("record at " + off + " runs past the end of the file");
+        }
+        byte[] a = b.array();
+        int stored = ByteBuffer.wrap(a, len - 4, 4).getInt();
+        if (stored != CatalogCodec.crc(a, 0, len - 4) || ByteBuffer.wrap(a, 0, 4).getInt() != len - 8) {
+            throw new IOException("record at " + off + " fails its CRC32C (damaged since it was written)");
+        }
+        return a;
     }
 
     /** Record bytes in the catalog, and those of the records replay would keep. */
@@ -681,6 +687,10 @@ public final class Catalog implements Closeable {
             try {
                 for (long g : superseded) {
                     Path p = dir.resolve(name(g));
+                    FileChannel reader = readers.remove(g);
+                    if (reader != null) {
+                        reader.close();
+                    }
                     boolean damaged;
                     synchronized (writeLock) {
                         damaged = damagedFiles.remove(g);
@@ -733,6 +743,19 @@ public final class Catalog implements Closeable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        compactionLock.lock();
+        try {
+            for (FileChannel ch : readers.values()) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+            }
+            readers.clear();
+        } finally {
+            compactionLock.unlock();
         }
         synchronized (syncLock) {
             synchronized (writeLock) {

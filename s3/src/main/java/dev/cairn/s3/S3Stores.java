@@ -51,7 +51,7 @@ public final class S3Stores {
         try {
             db = MetaDb.open(dir.resolve("meta"));
             // The store id decides whose prefix this is, before anything touches the bucket.
-            StoreConfig config = Repository.loadOrCreateConfig(db, options);
+            StoreConfig config = Repository.loadOrCreateConfig(dir, db, options);
             ObjectKeys keys = new ObjectKeys(s.prefix());
             PrefixOwner owner = PrefixOwner.claim(bucket, keys, config.storeIdHex());
             MetaDb index = db;
@@ -115,7 +115,7 @@ public final class S3Stores {
         Files.createDirectories(dir);
         String storeId;
         try (MetaDb db = MetaDb.open(dir.resolve("meta"))) {
-            storeId = Repository.loadOrCreateConfig(db, options).storeIdHex();
+            storeId = Repository.loadOrCreateConfig(dir, db, options).storeIdHex();
         }
         try (Bucket bucket = Bucket.open(s, null)) {
             return PrefixOwner.takeOver(bucket, new ObjectKeys(s.prefix()), storeId);

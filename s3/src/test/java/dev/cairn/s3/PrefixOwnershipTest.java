@@ -60,7 +60,7 @@ class PrefixOwnershipTest {
     private String storeIdOf(String name) throws IOException {
         Files.createDirectories(dir.resolve(name));
         try (MetaDb db = MetaDb.open(dir.resolve(name).resolve("meta"))) {
-            return Repository.loadOrCreateConfig(db, StoreFixture.smallOptions()).storeIdHex();
+            return Repository.loadOrCreateConfig(dir.resolve(name), db, StoreFixture.smallOptions()).storeIdHex();
         }
     }
 

@@ -37,7 +37,7 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule, s3")
     Path config;
 
-    @Option(names = "--rebuild-index", description = "maintenance: rebuild every tenant's chunk index from its"
+    @Option(names = "--rebuild-index", description = "maintenance: restore every tenant's checkpoint metadata from its catalog and rebuild its chunk index from its"
             + " pack footers, print what was found, and exit (the daemon must not be running on the data directory)")
     boolean rebuildIndex;
 
@@ -117,6 +117,9 @@ final class DaemonCommand implements Callable<Integer> {
             return 2;
         }
         int status = 0;
+        // Checkpoints restored from the catalog whose chunks are in no pack are marked damaged
+        // instead of keeping the store from opening (docs/FORMAT.md, "Catalog: recovery at open").
+        c = c.withStore(c.store().withMarkDamagedOnOpen(true));
         try (TenantRegistry tenants = TenantRegistry.open(c)) {
             for (Tenant t : tenants.all()) {
                 RebuildReport r = t.repo().rebuildIndex();
@@ -125,6 +128,10 @@ final class DaemonCommand implements Callable<Integer> {
                         r.chunks(), r.duplicates(), r.unreadable().size(), r.missingReferenced());
                 r.unreadable().forEach(u -> System.out.println("  unreadable: " + u));
                 r.damaged().forEach(d -> System.out.println("  damaged (intact records indexed, file kept as it is): " + d));
+                if (r.restored() > 0 || r.markedDamaged() > 0) {
+                    System.out.printf("  %d changes restored from the catalog, %d checkpoints marked damaged%n",
+                            r.restored(), r.markedDamaged());
+                }
                 if (!r.unreadable().isEmpty() || !r.damaged().isEmpty() || r.missingReferenced() > 0) {
                     status = 1;
                 }

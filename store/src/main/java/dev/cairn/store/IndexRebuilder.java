@@ -86,6 +86,7 @@ final class IndexRebuilder {
             b.deleteRange(Cf.CHUNKS, new byte[0], end);
             db.write(b, true);
         }
+        long[] counts = {0, 0};
         for (PackId id : usable) {
             PackIndex idx;
             try {
@@ -94,27 +95,10 @@ final class IndexRebuilder {
                 unreadable.add(id + ": " + e.getMessage());
                 continue;
             }
-            MetaDb.Batch b = db.batch();
-            try {
-                for (PackIndex.Entry en : idx.entries()) {
-                    byte[] key = Keys.chunk(en.id());
-                    if (db.get(Cf.CHUNKS, key) != null) {
-                        duplicates++;
-                        continue;
-                    }
-                    b.put(Cf.CHUNKS, key, ChunkIndexCodec.encode(en.location(), epoch));
-                    indexed++;
-                    if (b.count() >= BATCH) {
-                        db.write(b, false);
-                        b.close();
-                        b = db.batch();
-                    }
-                }
-                db.write(b, false);
-            } finally {
-                b.close();
-            }
+            indexAbsent(db, idx, epoch, counts);
         }
+        indexed += counts[0];
+        duplicates += counts[1];
         try (MetaDb.Batch b = db.batch()) {
             for (Map.Entry<ChunkId, ChunkLocation> e : carried.entrySet()) {
                 if (db.get(Cf.CHUNKS, Keys.chunk(e.getKey())) == null) {
@@ -135,6 +119,75 @@ final class IndexRebuilder {
             db.write(b, true);
         }
         repo.chunks().advanceEpoch(epoch + 1);
+        long missing = missingRefs(db);
+        log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} damaged packs, {} refs"
+                + " still missing", packs.size(), indexed, duplicates, unreadable.size(), damaged.size(), missing);
+        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing, damaged, 0, 0);
+    }
+
+    /**
+     * Adds index entries for pack records whose chunk is not indexed, keeping every existing
+     * entry (open-time recovery: RocksDB lost index writes that the packs still hold). Runs after
+     * the packs were recovered at open; a damaged pack contributes the records its salvage finds.
+     */
+    RebuildReport indexMissing() throws IOException {
+        MetaDb db = repo.db();
+        List<PackInfo> packs = new ArrayList<>(repo.packs().list());
+        packs.sort(Comparator.comparing(PackInfo::id));
+        List<String> unreadable = new ArrayList<>();
+        long epoch = repo.chunks().epoch();
+        java.util.Set<PackId> inUse = repo.chunks().packsInUse();
+        long[] counts = {0, 0};
+        for (PackInfo p : packs) {
+            if (inUse.contains(p.id())) {
+                continue;
+            }
+            PackIndex idx;
+            try {
+                idx = repo.packs().readIndex(p.id());
+            } catch (IOException e) {
+                try {
+                    idx = repo.packs().salvage(p.id());
+                } catch (IOException e2) {
+                    unreadable.add(p.id() + ": " + e.getMessage());
+                    continue;
+                }
+            }
+            indexAbsent(db, idx, epoch, counts);
+        }
+        db.put(Cf.META, Keys.ascii("index-completed-at"), Keys.ascii(java.time.Instant.now().toString()), true);
+        long missing = missingRefs(db);
+        log.info("index completed from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} refs still missing",
+                packs.size(), counts[0], counts[1], unreadable.size(), missing);
+        return new RebuildReport(packs.size(), 0, counts[0], counts[1], unreadable, missing, List.of(), 0, 0);
+    }
+
+    /** Indexes the records of {@code idx} whose chunk has no entry yet; counts[0] += indexed, counts[1] += skipped. */
+    private static void indexAbsent(MetaDb db, PackIndex idx, long epoch, long[] counts) throws IOException {
+        MetaDb.Batch b = db.batch();
+        try {
+            for (PackIndex.Entry en : idx.entries()) {
+                byte[] key = Keys.chunk(en.id());
+                if (db.get(Cf.CHUNKS, key) != null) {
+                    counts[1]++;
+                    continue;
+                }
+                b.put(Cf.CHUNKS, key, ChunkIndexCodec.encode(en.location(), epoch));
+                counts[0]++;
+                if (b.count() >= BATCH) {
+                    db.write(b, false);
+                    b.close();
+                    b = db.batch();
+                }
+            }
+            db.write(b, false);
+        } finally {
+            b.close();
+        }
+    }
+
+    /** Chunk refs of existing manifests that the index does not name. */
+    private long missingRefs(MetaDb db) throws IOException {
         long[] missing = {0};
         for (ManifestId id : repo.manifests().allIds()) {
             StoredManifest m = repo.manifests().find(id);
@@ -147,9 +200,7 @@ final class IndexRebuilder {
                 }
             });
         }
-        log.info("index rebuilt from {} packs: {} chunks, {} duplicates, {} unreadable packs, {} damaged packs, {} refs"
-                + " still missing", packs.size(), indexed, duplicates, unreadable.size(), damaged.size(), missing[0]);
-        return new RebuildReport(packs.size(), recovered, indexed, duplicates, unreadable, missing[0], damaged);
+        return missing[0];
     }
 
     /**

@@ -28,9 +28,10 @@ import java.util.function.Consumer;
  * aborts. The chunk lists go to RocksDB segments as they arrive, so memory stays bounded.
  *
  * <p>Commit order (docs/FORMAT.md, "Ordering rules"): chunk data durable and indexed
- * ({@link dev.cairn.store.chunk.ChunkStore#flush()}), then one synced batch with the manifest,
- * its labels and index entries. Until then nothing of the session is visible, and a crash leaves
- * only unreferenced segments and chunks, which GC removes.
+ * ({@link dev.cairn.store.chunk.ChunkStore#flush()}), then the manifest's catalog records appended
+ * and fsynced (the commit point; {@link MetaDb#write} does it for the batch), then one synced batch
+ * with the manifest, its labels and index entries. Until the catalog fsync nothing of the session
+ * is visible, and a crash leaves only unreferenced segments and chunks, which GC removes.
  *
  * <p>Not thread-safe: one writer drives a session. Open sessions are registered with the
  * repository so that GC treats what they reference as live.

@@ -10,6 +10,7 @@ import dev.cairn.protocol.manifest.EntryKind;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.protocol.manifest.PutOptions;
+import dev.cairn.store.catalog.Catalog;
 import dev.cairn.store.chunk.ChunkStore;
 import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.ManifestStore;
@@ -45,7 +46,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A Cairn store on disk: the library API that the daemon serves and tests drive. Layout of the
- * data directory: {@code meta/} (RocksDB) and {@code packs/} (pack files); see docs/FORMAT.md.
+ * data directory: {@code meta/} (RocksDB), {@code catalog/} (the commit log of manifest
+ * metadata) and {@code packs/} (pack files); see docs/FORMAT.md.
  *
  * <p>Thread-safe. Puts, gets and listing run concurrently. Commits of manifests are serialised by
  * a short critical section ({@link #manifestMutex()}) that also covers trims, so chain checks and
@@ -64,6 +66,8 @@ public final class Repository implements Closeable {
     private final PackStore packs;
     private final ChunkStore chunks;
     private final ManifestStore manifests;
+    private final Catalog catalog;
+    private final CatalogRecovery.Report recovery;
     private final ExecutorService workers;
     private final Set<PutSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong sweepGeneration = new AtomicLong();
@@ -82,17 +86,97 @@ public final class Repository implements Closeable {
         this.reserve = new Reserve(dir.resolve("reserve"));
         this.db = db;
         this.packs = packs;
-        this.config = loadOrCreateConfig(db, options, packs);
-        this.chunker = new Chunker(config.chunker());
-        this.manifests = new ManifestStore(db);
-        recoverPacks();
-        this.chunks = new ChunkStore(packs, db, options.packTargetBytes(), readEpoch(db));
-        AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(options.effectiveWorkers(), r -> {
-            Thread t = new Thread(r, "cairn-worker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.catalog = Catalog.open(dir.resolve("catalog"), Catalog.DEFAULT_MIN_DEAD_BYTES);
+        ChunkStore cs = null;
+        ExecutorService pool = null;
+        try {
+            StoreConfig loaded = loadOrCreateConfig(db, options, catalog, packs);
+            boolean migrate = loaded.formatVersion() < StoreConfig.CATALOG_VERSION;
+            this.config = migrate ? loaded.withFormatVersion(StoreConfig.FORMAT_VERSION) : loaded;
+            this.chunker = new Chunker(config.chunker());
+            this.manifests = new ManifestStore(db, catalog);
+            recoverPacks();
+            cs = new ChunkStore(packs, db, options.packTargetBytes(), readEpoch(db));
+            this.chunks = cs;
+            AtomicInteger n = new AtomicInteger();
+            pool = Executors.newFixedThreadPool(options.effectiveWorkers(), r -> {
+                Thread t = new Thread(r, "cairn-worker-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.workers = pool;
+            this.recovery = recoverCatalog(migrate);
+        } catch (IOException | RuntimeException e) {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            if (cs != null) {
+                try {
+                    cs.close();
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            catalog.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Checks RocksDB's manifest families against the catalog and repairs whichever lost
+     * something (see {@link CatalogRecovery}); a store from before the catalog gets one here,
+     * and only then is its format version raised, so a crash during the migration repeats it.
+     */
+    private CatalogRecovery.Report recoverCatalog(boolean migrate) throws IOException {
+        var replay = catalog.replay();
+        if (db.walDamage() != null) {
+            log.error("the metadata database's write-ahead log is damaged ({}); it was opened with the writes before the"
+                    + " damage only, and everything committed after it is restored from the catalog", db.walDamage());
+        }
+        byte[] end = db.get(Cf.META, Catalog.END_KEY);
+        boolean rocksAuthoritative;
+        if (migrate) {
+            log.info("store {} has format version {}: writing its catalog from the metadata database (format {})",
+                    config.storeIdHex(), StoreConfig.CATALOG_VERSION - 1, StoreConfig.FORMAT_VERSION);
+            rocksAuthoritative = true;
+        } else if (!catalog.existed()) {
+            boolean any = !manifests.allIds().isEmpty();
+            if (any) {
+                log.error("the catalog directory {} is missing; this store (format {}) must have one. Writing it again from"
+                        + " the metadata database; changes committed only to the lost catalog cannot be recovered",
+                        catalog.dir(), config.formatVersion());
+            }
+            rocksAuthoritative = true;
+        } else {
+            String cut = catalog.missingBefore(end);
+            if (cut != null) {
+                log.error("the catalog lost committed records ({}); the metadata database's state wins every"
+                        + " disagreement and is appended to the catalog again", cut);
+            }
+            rocksAuthoritative = replay.damaged() || cut != null;
+        }
+        catalog.start(config.encode(), Catalog.generationOf(end) + 1);
+        CatalogRecovery.Report r = new CatalogRecovery(this, catalog).run(rocksAuthoritative, migrate,
+                options.markDamagedOnOpen(), replay.damage());
+        if (migrate) {
+            db.put(Cf.META, Keys.CONFIG, config.encode(), true);
+        }
+        // RocksDB now agrees with the catalog up to here.
+        db.put(Cf.META, Catalog.END_KEY, catalog.endValue(), true);
+        if (replay.damaged() || catalog.fileCount() > 1) {
+            catalog.maybeCompact();
+        }
+        return r;
+    }
+
+    /** What the catalog check at open found and repaired. */
+    CatalogRecovery.Report recovery() {
+        return recovery;
+    }
+
+    /** The catalog (the commit log of manifest metadata). */
+    public Catalog catalog() {
+        return catalog;
     }
 
     /**
@@ -107,9 +191,18 @@ public final class Repository implements Closeable {
     public static Repository open(Path dir, RepositoryOptions options) throws IOException {
         Files.createDirectories(dir);
         MetaDb db = MetaDb.open(dir.resolve("meta"));
+        PackStore packs = null;
         try {
-            return open(dir, options, db, new LocalPackStore(dir));
+            packs = new LocalPackStore(dir);
+            return open(dir, options, db, packs);
         } catch (IOException | RuntimeException e) {
+            if (packs != null) {
+                try {
+                    packs.close();
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             db.close();
             throw e;
         }
@@ -121,21 +214,40 @@ public final class Repository implements Closeable {
     }
 
     /**
-     * The store's config record, created (with a new random store id) if the database has none.
-     * Public for backends that need the store id before the repository opens (S3: whose prefix
-     * it is, before any of its packs can be listed); {@link #open} calls it again and then finds
-     * the record.
+     * The store's config record, created (with a new random store id) if neither the database nor
+     * the catalog in {@code dir} has one. Public for backends that need the store id before the
+     * repository opens (S3: whose prefix it is, before any of its packs can be listed); {@link
+     * #open} calls it again and then finds the record.
      *
      * @throws CairnException {@link Status#PARAMS_MISMATCH} as for {@link #open}
      */
-    public static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options) throws IOException {
-        return loadOrCreateConfig(db, options, null);
+    public static StoreConfig loadOrCreateConfig(Path dir, MetaDb db, RepositoryOptions options) throws IOException {
+        try (Catalog catalog = Catalog.open(dir.resolve("catalog"), Catalog.DEFAULT_MIN_DEAD_BYTES)) {
+            return loadOrCreateConfig(db, options, catalog, null);
+        }
     }
 
-    /** As above; {@code packs} (null: none to list) are the packs metadata created now must not trust. */
-    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options, PackStore packs)
-            throws IOException {
+    /** As above; {@code packs} (null: none to list) are the packs that metadata created now must not trust. */
+    private static StoreConfig loadOrCreateConfig(MetaDb db, RepositoryOptions options, Catalog catalog,
+                                                  PackStore packs) throws IOException {
         byte[] v = db.get(Cf.META, Keys.CONFIG);
+        byte[] fromCatalog = catalog.replay().config();
+        if (v == null && fromCatalog != null) {
+            // RocksDB lost even its first write (a deleted or damaged WAL before any flush): the
+            // catalog's file headers carry the config, so the store keeps its identity and chunker.
+            StoreConfig c = StoreConfig.decode(fromCatalog);
+            log.error("the metadata database has no store config but the catalog has one (store {}): the database lost"
+                    + " its recent writes; restoring them from the catalog", c.storeIdHex());
+            db.put(Cf.META, Keys.CONFIG, fromCatalog, true);
+            v = fromCatalog;
+        }
+        if (v != null && fromCatalog != null
+                && !java.util.Arrays.equals(StoreConfig.decode(v).storeId(), StoreConfig.decode(fromCatalog).storeId())) {
+            throw new CairnException(Status.CORRUPT, "the catalog in " + catalog.dir() + " belongs to store "
+                    + StoreConfig.decode(fromCatalog).storeIdHex() + ", the metadata database to store "
+                    + StoreConfig.decode(v).storeIdHex() + "; a directory was copied from another store. Put the"
+                    + " right catalog back, or move it aside (the store then rewrites it from the database)");
+        }
         if (v == null) {
             ChunkerParams p = options.chunker() != null ? options.chunker() : ChunkerParams.DEFAULT;
             byte[] id = new byte[16];
@@ -408,8 +520,10 @@ public final class Repository implements Closeable {
     }
 
     /**
-     * Rebuilds the chunk index from the packs' footers. Run only with no other activity; it takes
-     * the maintenance lock, so it never overlaps a GC of this process.
+     * Restores the manifests, labels and deletions the catalog holds and RocksDB lacks, then
+     * rebuilds the chunk index from the packs' footers; checkpoints whose chunks are in no pack
+     * are marked damaged. Run only with no other activity; it takes the maintenance lock, so it
+     * never overlaps a GC of this process.
      */
     public RebuildReport rebuildIndex() throws IOException {
         if (!maintenanceLock.tryLock()) {
@@ -417,7 +531,15 @@ public final class Repository implements Closeable {
         }
         try {
             chunks.sealCurrent();
-            return new IndexRebuilder(this).run();
+            CatalogRecovery.Report cr;
+            synchronized (manifestMutex) {
+                cr = new CatalogRecovery(this, catalog).run(false, false, true, List.of());
+            }
+            if (cr.rolledForward() > 0) {
+                bumpMetadataGeneration();
+            }
+            RebuildReport r = new IndexRebuilder(this).run();
+            return r.withCatalog(cr.rolledForward(), cr.damaged().size(), r.missingReferenced());
         } finally {
             maintenanceLock.unlock();
         }
@@ -590,7 +712,11 @@ public final class Repository implements Closeable {
             try {
                 packs.close();
             } finally {
-                db.close();
+                try {
+                    catalog.close();
+                } finally {
+                    db.close();
+                }
             }
         }
     }

@@ -16,9 +16,19 @@ import dev.cairn.protocol.chunk.Compression;
  * @param workers          threads hashing, compressing and reading ahead (0: available cores)
  * @param readAhead        chunks a reader keeps in flight
  * @param compression      how new chunks are encoded (LZ4 or zstd); readers decode both
+ * @param markDamagedOnOpen maintenance ({@code cairnd --rebuild-index}): if open-time recovery
+ *                         restores checkpoints from the catalog whose chunks are in no pack, mark
+ *                         them damaged (labels) and open, instead of refusing to open
  */
 public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int maxChainDepth, double deltaMaxRatio,
-                                int deltaWindow, int workers, int readAhead, Compression compression) {
+                                int deltaWindow, int workers, int readAhead, Compression compression,
+                                boolean markDamagedOnOpen) {
+
+    /** All options but {@code markDamagedOnOpen} (false). */
+    public RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int maxChainDepth, double deltaMaxRatio,
+                             int deltaWindow, int workers, int readAhead, Compression compression) {
+        this(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression, false);
+    }
 
     public RepositoryOptions {
         if (packTargetBytes < 1 << 20) {
@@ -34,28 +44,33 @@ public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int
     }
 
     public static RepositoryOptions defaults() {
-        return new RepositoryOptions(null, 64L << 20, 10, 0.5, 4096, 0, 16, Compression.FAST);
+        return new RepositoryOptions(null, 64L << 20, 10, 0.5, 4096, 0, 16, Compression.FAST, false);
     }
 
     public RepositoryOptions withChunker(ChunkerParams p) {
-        return new RepositoryOptions(p, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
+        return new RepositoryOptions(p, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression, markDamagedOnOpen);
     }
 
     public RepositoryOptions withPackTargetBytes(long n) {
-        return new RepositoryOptions(chunker, n, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
+        return new RepositoryOptions(chunker, n, maxChainDepth, deltaMaxRatio, deltaWindow, workers, readAhead, compression, markDamagedOnOpen);
     }
 
     public RepositoryOptions withMaxChainDepth(int n) {
-        return new RepositoryOptions(chunker, packTargetBytes, n, deltaMaxRatio, deltaWindow, workers, readAhead, compression);
+        return new RepositoryOptions(chunker, packTargetBytes, n, deltaMaxRatio, deltaWindow, workers, readAhead, compression, markDamagedOnOpen);
     }
 
     public RepositoryOptions withWorkers(int n) {
-        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, n, readAhead, compression);
+        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, n, readAhead, compression, markDamagedOnOpen);
     }
 
     public RepositoryOptions withCompression(Compression c) {
         return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers,
-                readAhead, c);
+                readAhead, c, markDamagedOnOpen);
+    }
+
+    public RepositoryOptions withMarkDamagedOnOpen(boolean b) {
+        return new RepositoryOptions(chunker, packTargetBytes, maxChainDepth, deltaMaxRatio, deltaWindow, workers,
+                readAhead, compression, b);
     }
 
     public int effectiveWorkers() {

@@ -18,8 +18,14 @@ import java.util.HexFormat;
  * i32 avg, i32 max, i64 created-at millis, 16-byte store id.
  */
 public record StoreConfig(int formatVersion, ChunkerParams chunker, Instant createdAt, byte[] storeId) {
-    /** The store format this code writes and the newest it reads. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The store format this code writes and the newest it reads. 2: the store has a catalog
+     * ({@code <data>/catalog/}) that must exist and is checked at every open; a version-1 store
+     * gets one at its first open by this code (docs/FORMAT.md, "Catalog").
+     */
+    public static final int FORMAT_VERSION = 2;
+    /** The first format version with a catalog. */
+    public static final int CATALOG_VERSION = 2;
     private static final byte[] MAGIC = "CAIRNCFG".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     public byte[] encode() {
@@ -43,6 +49,10 @@ public record StoreConfig(int formatVersion, ChunkerParams chunker, Instant crea
         } catch (MalformedDataException | IllegalArgumentException e) {
             throw new CairnException(Status.CORRUPT, "store config record is damaged: " + e.getMessage(), e);
         }
+    }
+
+    public StoreConfig withFormatVersion(int v) {
+        return new StoreConfig(v, chunker, createdAt, storeId);
     }
 
     public String storeIdHex() {

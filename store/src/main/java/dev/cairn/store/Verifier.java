@@ -53,6 +53,8 @@ final class Verifier {
         repo.chunks().flush();
         Map<PackId, Long> packSizes = new HashMap<>();
         Map<PackId, dev.cairn.store.chunk.PackRecord> records = repo.chunks().packRecords();
+        List<VerifyReport.Unindexed> unindexed = new ArrayList<>();
+        java.util.Set<PackId> inUse = repo.chunks().packsInUse();
         for (PackInfo p : repo.packs().list()) {
             packSizes.put(p.id(), p.size());
             dev.cairn.store.chunk.PackRecord rec = records.get(p.id());
@@ -67,11 +69,15 @@ final class Verifier {
                 continue;
             }
             try {
-                repo.packs().readIndex(p.id());
+                dev.cairn.store.pack.PackIndex idx = repo.packs().readIndex(p.id());
+                if (!inUse.contains(p.id())) {
+                    countUnindexed(idx, unindexed);
+                }
             } catch (IOException e) {
                 problems.add(new VerifyReport.Problem("pack", p.id().toHex(), e.getMessage()));
             }
         }
+        new CatalogCheck(repo, problems).run();
         AtomicLong bytesRead = new AtomicLong();
         long chunkCount = checkIndex(packSizes, readData, bytesRead);
         long manifests = 0;
@@ -80,7 +86,42 @@ final class Verifier {
             checkManifest(id);
         }
         return new VerifyReport(manifests, chunkCount, bytesRead.get(), packSizes.size(), List.copyOf(problems),
-                damaged, readData);
+                damaged, readData, List.copyOf(unindexed));
+    }
+
+    /** Counts the records of a pack whose chunk's index entry names no record there, or another one. */
+    private void countUnindexed(dev.cairn.store.pack.PackIndex idx, List<VerifyReport.Unindexed> out)
+            throws CairnException {
+        long n = 0;
+        long bytes = 0;
+        List<dev.cairn.store.pack.PackIndex.Entry> es = idx.entries();
+        for (int from = 0; from < es.size(); from += BATCH) {
+            List<dev.cairn.store.pack.PackIndex.Entry> part = es.subList(from, Math.min(es.size(), from + BATCH));
+            List<byte[]> keys = new ArrayList<>(part.size());
+            for (var e : part) {
+                keys.add(dev.cairn.store.meta.Keys.chunk(e.id()));
+            }
+            List<byte[]> values = repo.db().multiGet(Cf.CHUNKS, keys);
+            for (int k = 0; k < part.size(); k++) {
+                ChunkLocation at = part.get(k).location();
+                boolean named = false;
+                if (values.get(k) != null) {
+                    try {
+                        ChunkLocation l = ChunkIndexCodec.decode(values.get(k)).location();
+                        named = l.pack().equals(at.pack()) && l.offset() == at.offset();
+                    } catch (CairnException e) {
+                        named = false; // reported by the index check
+                    }
+                }
+                if (!named) {
+                    n++;
+                    bytes += at.storedLength();
+                }
+            }
+        }
+        if (n > 0) {
+            out.add(new VerifyReport.Unindexed(idx.pack().toString(), n, bytes));
+        }
     }
 
     private long checkIndex(Map<PackId, Long> packSizes, boolean readData, AtomicLong bytesRead) throws IOException {

@@ -15,12 +15,20 @@ import java.util.Map;
  * @param problems      everything that is damaged or missing
  * @param damaged       checkpoints that cannot be restored bit-exact, with the reasons
  * @param readData      whether chunk data was re-read and re-hashed
+ * @param unindexed     per pack, the records that no index entry names. Not a problem by itself
+ *                      (an interrupted put or GC leaves such records, and GC removes them), so it
+ *                      does not make the report unclean; but records of committed checkpoints
+ *                      whose metadata was lost look the same, which the catalog check reports.
  */
 public record VerifyReport(long manifests, long chunks, long bytesRead, long packs, List<Problem> problems,
-                           Map<ManifestId, List<String>> damaged, boolean readData) {
+                           Map<ManifestId, List<String>> damaged, boolean readData, List<Unindexed> unindexed) {
 
     /** One finding: what kind, about what, and the details. */
     public record Problem(String kind, String subject, String message) {
+    }
+
+    /** Records of one pack that no index entry names: how many, and their stored bytes. */
+    public record Unindexed(String pack, long records, long bytes) {
     }
 
     public boolean clean() {

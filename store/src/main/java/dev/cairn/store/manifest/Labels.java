@@ -21,8 +21,9 @@ import java.util.TreeSet;
  *
  * @param trash    null while the checkpoint is live
  * @param newBytes raw bytes of the chunks the put added to the store (retention simulation)
- * @param damage   null, or why the checkpoint is not restorable. Nothing sets it yet (verify reports
- *                 damage without recording it here); retention already honours it
+ * @param damage   null, or why the checkpoint is not restorable: set when a checkpoint restored from
+ *                 the catalog references chunks that are in no pack ({@code cairnd --rebuild-index});
+ *                 retention honours it (verify reports damage without recording it here)
  */
 public record Labels(SortedSet<String> tags, List<Hold> holds, Trash trash, long newBytes, String damage) {
     static final int VERSION = 1;

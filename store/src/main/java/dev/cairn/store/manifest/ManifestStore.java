@@ -4,6 +4,8 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.store.catalog.Catalog;
+import dev.cairn.store.catalog.CatalogCodec;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
@@ -19,6 +21,12 @@ import java.util.Locale;
  * caller's {@link MetaDb.Batch} so that one logical change (a commit, a trim, a rebase) is one
  * atomic write.
  *
+ * <p>Every mutation also stages the matching catalog record on the batch (a MANIFEST record with
+ * the form's segments, a LABELS record, or a FORGET), which {@link MetaDb#write} appends and
+ * fsyncs to the {@link Catalog} before RocksDB applies the batch: the catalog is the commit point
+ * (docs/FORMAT.md, "Catalog"). Callers therefore only build batches here and write them; they
+ * cannot forget the catalog.
+ *
  * <p>Thread-safe (stateless over a thread-safe database). Callers serialise conflicting changes
  * to the same manifest.
  */
@@ -27,9 +35,44 @@ public final class ManifestStore {
     static final int MAX_RESOLVE_DEPTH = 1000;
 
     private final MetaDb db;
+    private final Catalog catalog;
 
-    public ManifestStore(MetaDb db) {
+    public ManifestStore(MetaDb db, Catalog catalog) {
         this.db = db;
+        this.catalog = catalog;
+    }
+
+    /** The catalog pending on {@code b}, attached on first use. */
+    private Catalog.Pending staged(MetaDb.Batch b) {
+        if (b.attachment() instanceof Catalog.Pending p) {
+            return p;
+        }
+        if (b.attachment() != null) {
+            throw new IllegalStateException("batch already carries " + b.attachment());
+        }
+        Catalog.Pending p = catalog.pending();
+        b.attach(p);
+        return p;
+    }
+
+    /**
+     * The segment rows of a storage form, as RocksDB holds them now. The writers put them (unsynced)
+     * before the commit, so they are readable here; the catalog record carries them so that the
+     * form can be recreated if RocksDB loses them.
+     */
+    public List<CatalogCodec.Segment> segmentRows(byte[] storageId) throws CairnException {
+        byte[][] r = Segments.range(storageId);
+        List<CatalogCodec.Segment> out = new ArrayList<>();
+        try (MetaDb.Cursor c = db.scan(Cf.SEGMENTS, r[0], r[1])) {
+            while (c.next()) {
+                out.add(new CatalogCodec.Segment(c.key(), c.value()));
+            }
+        }
+        return out;
+    }
+
+    private void stageManifest(MetaDb.Batch b, StoredManifest m, byte[] record) throws CairnException {
+        staged(b).manifest(m.id(), record, segmentRows(m.storageId()));
     }
 
     /** The manifest, or null if there is none with this id. */
@@ -265,8 +308,24 @@ public final class ManifestStore {
 
     /** Adds a newly committed, live manifest with its labels and index entries. */
     public void addNew(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
-        b.put(Cf.MANIFESTS, Keys.manifest(m.id()), StoredManifestCodec.encode(m));
-        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.encode());
+        byte[] record = StoredManifestCodec.encode(m);
+        byte[] lv = labels.encode();
+        stageManifest(b, m, record);
+        staged(b).labels(m.id(), lv);
+        writeRows(b, m, record, lv, labels);
+    }
+
+    /**
+     * The RocksDB rows of a manifest whose catalog records already exist: manifest record,
+     * labels, and the series / trash / children entries. Used by {@link #addNew} and by recovery.
+     */
+    private void writeRows(MetaDb.Batch b, StoredManifest m, byte[] record, byte[] lv, Labels labels)
+            throws CairnException {
+        b.put(Cf.MANIFESTS, Keys.manifest(m.id()), record);
+        b.put(Cf.LABELS, Keys.manifest(m.id()), lv);
+        if (labels.inTrash()) {
+            b.put(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()), new byte[0]);
+        }
         if (!labels.inTrash()) {
             b.put(Cf.SERIES, seriesKey(m), new byte[0]);
         }
@@ -283,7 +342,9 @@ public final class ManifestStore {
         if (!old.id().equals(neu.id())) {
             throw new IllegalArgumentException("a rebase keeps the id");
         }
-        b.put(Cf.MANIFESTS, Keys.manifest(neu.id()), StoredManifestCodec.encode(neu));
+        byte[] record = StoredManifestCodec.encode(neu);
+        stageManifest(b, neu, record);
+        b.put(Cf.MANIFESTS, Keys.manifest(neu.id()), record);
         if (old.isDelta()) {
             b.delete(Cf.CHILDREN, Keys.child(old.parent(), old.id()));
         }
@@ -297,12 +358,16 @@ public final class ManifestStore {
 
     /** Updates labels in place (tags, holds). */
     public void putLabels(MetaDb.Batch b, ManifestId id, Labels labels) throws CairnException {
-        b.put(Cf.LABELS, Keys.manifest(id), labels.encode());
+        byte[] lv = labels.encode();
+        staged(b).labels(id, lv);
+        b.put(Cf.LABELS, Keys.manifest(id), lv);
     }
 
     /** Moves a live manifest to the trash. */
     public void trash(MetaDb.Batch b, StoredManifest m, Labels labels, Labels.Trash t) throws CairnException {
-        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.withTrash(t).encode());
+        byte[] lv = labels.withTrash(t).encode();
+        staged(b).labels(m.id(), lv);
+        b.put(Cf.LABELS, Keys.manifest(m.id()), lv);
         b.delete(Cf.SERIES, seriesKey(m));
         b.put(Cf.TRASH, Keys.trash(t.expiresAt().toEpochMilli(), m.id()), new byte[0]);
     }
@@ -310,7 +375,9 @@ public final class ManifestStore {
     /** Brings a trashed manifest back, exactly as it was. */
     public void untrash(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
         b.delete(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()));
-        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.withTrash(null).encode());
+        byte[] lv = labels.withTrash(null).encode();
+        staged(b).labels(m.id(), lv);
+        b.put(Cf.LABELS, Keys.manifest(m.id()), lv);
         b.put(Cf.SERIES, seriesKey(m), new byte[0]);
     }
 
@@ -326,9 +393,17 @@ public final class ManifestStore {
      * the deletion freed until the sweep that frees them has completed, also across a crash.
      */
     public void deleteKeepingSegments(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        staged(b).forget(m.id());
+        deleteRows(b, m, labels);
+    }
+
+    /** The rows of a manifest other than its segments. */
+    private void deleteRows(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
         b.delete(Cf.MANIFESTS, Keys.manifest(m.id()));
         b.delete(Cf.LABELS, Keys.manifest(m.id()));
-        if (labels.inTrash()) {
+        if (labels == null) {
+            b.delete(Cf.SERIES, seriesKey(m));
+        } else if (labels.inTrash()) {
             b.delete(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()));
         } else {
             b.delete(Cf.SERIES, seriesKey(m));
@@ -336,6 +411,62 @@ public final class ManifestStore {
         if (m.isDelta()) {
             b.delete(Cf.CHILDREN, Keys.child(m.parent(), m.id()));
         }
+    }
+
+    // ---- recovery: RocksDB rows for state the catalog already holds; nothing is staged ----
+
+    /**
+     * Recovery: makes RocksDB hold {@code rec} with {@code labels} (the catalog's state), replacing
+     * whatever it holds for the id ({@code old}/{@code oldLabels}, each null if absent).
+     */
+    public void recoverManifest(MetaDb.Batch b, CatalogCodec.ManifestRecord rec, Labels labels, StoredManifest old,
+                                Labels oldLabels) throws CairnException {
+        StoredManifest m = StoredManifestCodec.decode(rec.id(), rec.manifest());
+        if (old != null) {
+            deleteRows(b, old, oldLabels);
+            deleteSegments(b, old.storageId()); // before the new form's puts: a batch applies in order
+        }
+        byte[][] range = Segments.range(m.storageId());
+        for (CatalogCodec.Segment s : rec.segments()) {
+            if (java.util.Arrays.compareUnsigned(s.key(), range[0]) < 0
+                    || java.util.Arrays.compareUnsigned(s.key(), range[1]) >= 0) {
+                throw new CairnException(Status.CORRUPT, "catalog record of " + rec.id().shortHex()
+                        + " holds a segment of another storage form");
+            }
+            b.put(Cf.SEGMENTS, s.key(), s.value());
+        }
+        writeRows(b, m, rec.manifest(), labels.encode(), labels);
+    }
+
+    /** Recovery: replaces the labels of an existing manifest, and its series / trash entry. */
+    public void recoverLabels(MetaDb.Batch b, StoredManifest m, Labels oldLabels, Labels labels) throws CairnException {
+        if (oldLabels != null) {
+            if (oldLabels.inTrash()) {
+                b.delete(Cf.TRASH, Keys.trash(oldLabels.trash().expiresAt().toEpochMilli(), m.id()));
+            } else {
+                b.delete(Cf.SERIES, seriesKey(m));
+            }
+        }
+        b.put(Cf.LABELS, Keys.manifest(m.id()), labels.encode());
+        if (labels.inTrash()) {
+            b.put(Cf.TRASH, Keys.trash(labels.trash().expiresAt().toEpochMilli(), m.id()), new byte[0]);
+        } else {
+            b.put(Cf.SERIES, seriesKey(m), new byte[0]);
+        }
+    }
+
+    /**
+     * Recovery: deletes a manifest the catalog says GC deleted. Its segments stay, as GC's own
+     * delete leaves them: they account for the chunks the deletion frees (docs/GC.md).
+     */
+    public void recoverForget(MetaDb.Batch b, StoredManifest m, Labels labels) throws CairnException {
+        deleteRows(b, m, labels);
+    }
+
+    /** Labels of a manifest, or null if RocksDB holds none (or only a damaged record). */
+    public Labels findLabels(ManifestId id) throws CairnException {
+        byte[] v = db.get(Cf.LABELS, Keys.manifest(id));
+        return v == null ? null : Labels.decode(v);
     }
 
     /** Deletes every segment of a storage id. */

@@ -15,6 +15,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
+import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -86,9 +87,12 @@ public final class MetaDb implements Closeable {
      */
     private final java.util.concurrent.atomic.AtomicInteger inUse = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closing;
+    /** Set when the WAL was damaged and the database was opened by replaying only its good prefix. */
+    private final String walDamage;
 
-    private MetaDb(Path dir) throws CairnException {
+    private MetaDb(Path dir, boolean pointInTime, String walDamage) throws CairnException {
         this.dir = dir;
+        this.walDamage = walDamage;
         blockCache = new LRUCache(64L << 20);
         // RocksDB preallocates the WAL in blocks of 1.1 x the largest write buffer (64 MiB): ~70 MB
         // on disk for a log of kilobytes, space a full small volume does not have (issue 10). The
@@ -97,10 +101,17 @@ public final class MetaDb implements Closeable {
         // the logs, and the replay after a crash, short). The MANIFEST's 4 MiB preallocation
         // shrinks with it.
         long walBlock = Math.max(4L << 20, Math.min(16L << 20, volumeBytes(dir) / 64));
+        // WAL recovery: RocksDB's default (point-in-time) stops replay at the first bad record and
+        // says nothing, so committed metadata after it vanished silently (issue 10). Tolerating
+        // only an incomplete tail record (what a crash during an unsynced append leaves) makes a
+        // damaged record in the middle fail the open; open() then retries in point-in-time mode
+        // and reports it, and the store's catalog rolls the lost commits forward.
         dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(true)
                 .setParanoidChecks(true)
+                .setWalRecoveryMode(pointInTime ? WALRecoveryMode.PointInTimeRecovery
+                        : WALRecoveryMode.TolerateCorruptedTailRecords)
                 .setKeepLogFileNum(4)
                 .setMaxBackgroundJobs(2)
                 .setMaxTotalWalSize(walBlock)
@@ -156,9 +167,32 @@ public final class MetaDb implements Closeable {
         return 0;
     }
 
-    /** Opens (creating if needed) the database in {@code dir}. */
+    /**
+     * Opens (creating if needed) the database in {@code dir}. If its WAL has a damaged record
+     * that is not an incomplete tail, the database is opened with the WAL replayed up to that
+     * record only, and {@link #walDamage()} says so: writes after the damage are lost from RocksDB
+     * and the caller must restore them from elsewhere (the store's catalog).
+     */
     public static MetaDb open(Path dir) throws CairnException {
-        return new MetaDb(dir);
+        try {
+            return new MetaDb(dir, false, null);
+        } catch (CairnException e) {
+            // Any corruption: if point-in-time replay then opens the database, what was corrupt
+            // was a WAL record (SST or MANIFEST damage fails that open too, and is thrown).
+            if (!(e.getCause() instanceof RocksDBException re) || re.getStatus() == null
+                    || re.getStatus().getCode() != org.rocksdb.Status.Code.Corruption) {
+                throw e;
+            }
+            return new MetaDb(dir, true, String.valueOf(re.getMessage()));
+        }
+    }
+
+    /**
+     * Null, or the error RocksDB reported for a damaged WAL record at open: the database then
+     * holds only the writes before that record.
+     */
+    public String walDamage() {
+        return walDamage;
     }
 
     public Path dir() {
@@ -241,6 +275,11 @@ public final class MetaDb implements Closeable {
      * also makes every earlier unsynced write durable (the WAL is one ordered log).
      */
     public void write(Batch batch, boolean sync) throws CairnException {
+        Attachment a = batch.attachment;
+        if (a != null) {
+            // e.g. the catalog's append + fsync: it must be durable before the batch it describes.
+            a.beforeWrite(batch);
+        }
         enter();
         try {
             db.write(sync ? syncWrite : asyncWrite, batch.wb);
@@ -249,6 +288,24 @@ public final class MetaDb implements Closeable {
         } finally {
             exit();
         }
+        if (a != null) {
+            a.afterWrite();
+        }
+    }
+
+    /**
+     * Work bound to a batch by a higher layer, run by {@link #write} around the RocksDB write, so
+     * that no caller that writes the batch can forget it.
+     */
+    public interface Attachment {
+        /**
+         * Runs before RocksDB applies the batch, and may still add to it; if it throws, the batch
+         * is not applied.
+         */
+        void beforeWrite(Batch batch) throws CairnException;
+
+        /** Runs after RocksDB applied the batch; must not throw. */
+        void afterWrite();
     }
 
     /**
@@ -434,6 +491,17 @@ public final class MetaDb implements Closeable {
     /** A write batch bound to this database's column families. Not thread-safe. */
     public final class Batch implements AutoCloseable {
         final WriteBatch wb;
+        private Attachment attachment;
+
+        /** The attachment {@link #write} runs around this batch, or null. */
+        public Attachment attachment() {
+            return attachment;
+        }
+
+        /** Binds {@code a} to this batch (one per batch; a second call replaces the first). */
+        public void attach(Attachment a) {
+            this.attachment = a;
+        }
 
         private Batch(WriteBatch wb) {
             this.wb = wb;

@@ -1,0 +1,129 @@
+package dev.cairn.store;
+
+import dev.cairn.protocol.manifest.ManifestId;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 10 item 1: six puts in a child JVM killed with SIGKILL leave the metadata only in
+ * RocksDB's WAL; damaging that file (a flipped byte in the middle, truncation to half, deletion)
+ * used to make the store open with fewer checkpoints, verify clean and nothing logged. Now the
+ * catalog rolls them forward: all six restore bit-exact, verify --read-data is clean, and the
+ * recovery report (what is logged at WARN/ERROR) says what happened.
+ */
+class WalDamageTest {
+    @TempDir
+    static Path shared;
+    private static Path pristine;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void sixPutsThenSigkill() throws Exception {
+        pristine = shared.resolve("store");
+        try (ChildJvm child = ChildJvm.start(shared, List.of("-Xmx256m"), CrashDriver.class, pristine.toString(),
+                "commit.after-batch", "6", "6")) {
+            while (true) {
+                String line = child.nextLine(120);
+                assertThat(line).as("child output (stderr: %s)", child.stderr()).isNotNull();
+                if (line.startsWith("AT ")) {
+                    child.kill(); // the 6th commit's batch is synced; nothing was flushed to an SST
+                    break;
+                }
+                assertThat(line).as("child output (stderr: %s)", child.stderr()).isNotEqualTo("<EOF>");
+            }
+        }
+        try (Stream<Path> s = Files.list(pristine.resolve("meta"))) {
+            assertThat(s.filter(p -> p.toString().endsWith(".sst")).toList())
+                    .as("the metadata lives only in the WAL").isEmpty();
+        }
+    }
+
+    private Path copy(String name) throws IOException {
+        Path c = dir.resolve(name);
+        DamageTest.copyTree(pristine, c);
+        return c;
+    }
+
+    private static Path newestWal(Path store) throws IOException {
+        try (Stream<Path> s = Files.list(store.resolve("meta"))) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".log")).max(Path::compareTo).orElseThrow();
+        }
+    }
+
+    @Test
+    void aFlippedByteInTheMiddleOfTheWal() throws IOException {
+        Path store = copy("flip");
+        Path wal = newestWal(store);
+        long mid = Files.size(wal) / 2;
+        try (RandomAccessFile f = new RandomAccessFile(wal.toFile(), "rw")) {
+            f.seek(mid);
+            int b = f.read();
+            f.seek(mid);
+            f.write(b ^ 0x40);
+        }
+        CatalogRecovery.Report r = reopenAndCheckAllSix(store);
+        assertThat(r.walDamage()).as("RocksDB reported the damaged WAL record instead of stopping silently")
+                .isNotNull();
+    }
+
+    @Test
+    void aWalTruncatedToHalf() throws IOException {
+        Path store = copy("truncate");
+        Path wal = newestWal(store);
+        try (RandomAccessFile f = new RandomAccessFile(wal.toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        reopenAndCheckAllSix(store);
+    }
+
+    @Test
+    void aDeletedWal() throws IOException {
+        Path store = copy("delete");
+        Files.delete(newestWal(store));
+        reopenAndCheckAllSix(store);
+    }
+
+    /** Opens, checks the six checkpoints and verify; returns what recovery did. */
+    private static CatalogRecovery.Report reopenAndCheckAllSix(Path store) throws IOException {
+        CatalogRecovery.Report report;
+        try (Repository repo = StoreFixture.open(store)) {
+            report = repo.recovery();
+            assertThat(report.rolledForward()).as("lost commits were rolled forward (and logged at WARN)").isPositive();
+            List<CheckpointInfo> listed = repo.list("crash");
+            assertThat(listed).hasSize(6);
+            List<ManifestId> ids = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                ids.add(listed.get(i).id());
+                assertThat(StoreFixture.get(repo, listed.get(i).id())).as("checkpoint %d", i)
+                        .isEqualTo(CrashDriver.version(i));
+            }
+            VerifyReport v = repo.verify(true);
+            assertThat(v.problems()).isEmpty();
+            assertThat(v.damaged()).isEmpty();
+            assertThat(v.manifests()).isEqualTo(6);
+            PutResult again = StoreFixture.put(repo, StoreFixture.opts("crash", 6), CrashDriver.version(6));
+            assertThat(StoreFixture.get(repo, again.id())).isEqualTo(CrashDriver.version(6));
+        }
+        // The repair is durable: the next open finds nothing to do.
+        try (Repository repo = StoreFixture.open(store)) {
+            assertThat(repo.recovery().rolledForward()).isZero();
+            assertThat(repo.recovery().reprotected()).isZero();
+            assertThat(repo.list("crash")).hasSize(7);
+            assertThat(repo.verify(false).clean()).isTrue();
+        }
+        return report;
+    }
+}

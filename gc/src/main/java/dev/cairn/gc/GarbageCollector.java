@@ -169,6 +169,18 @@ public final class GarbageCollector {
         long t0 = System.nanoTime();
         long t = t0;
 
+        // The mark trusts the metadata database; if it lost checkpoints the catalog recorded as
+        // committed, everything they alone reference would look like garbage. Refuse before
+        // changing anything (the next open restores them from the catalog).
+        if (!force) {
+            List<ManifestId> missing = repo.committedButMissing();
+            if (!missing.isEmpty()) {
+                throw new CairnException(Status.CORRUPT, "GC refused: " + missing.size() + " committed checkpoints (e.g. "
+                        + missing.get(0).shortHex() + ") are in the catalog but missing from the metadata database, so"
+                        + " their chunks would look like garbage. Restart cairnd (the catalog restores them), then run"
+                        + " gc again; --force collects anyway and loses them");
+            }
+        }
         if (!dryRun) {
             resume();
         }

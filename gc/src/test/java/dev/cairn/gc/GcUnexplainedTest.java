@@ -1,5 +1,9 @@
 package dev.cairn.gc;
 
+import dev.cairn.protocol.Status;
+
+import dev.cairn.protocol.CairnException;
+
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.ChunkId;
@@ -34,6 +38,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * "GC never deletes data whose loss nothing explains" (issue 10 item 1, docs/GC.md "What GC may
@@ -84,16 +89,25 @@ class GcUnexplainedTest {
         return repo.packs().list().stream().mapToLong(PackInfo::size).sum();
     }
 
-    /** The issue's repro: the RocksDB WAL of a store that never flushed was deleted. */
-    @Test
-    void lostMetadataOverIntactPacksIsKeptAndReportedAndSweptOnlyWithForce() throws Exception {
-        putCheckpoints(4);
-        repo.close();
-        try (Stream<Path> files = Files.walk(dir.resolve("meta"))) {
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
         }
+    }
+
+    /**
+     * The issue's repro (the RocksDB WAL of a store that never flushed was deleted), with the
+     * catalog lost too: with the catalog, the open restores everything (store's WalDamageTest);
+     * without it, GC is the last line.
+     */
+    @Test
+    void lostMetadataOverIntactPacksIsKeptAndReportedAndSweptOnlyWithForce() throws Exception {
+        putCheckpoints(4);
+        repo.close();
+        deleteTree(dir.resolve("meta"));
+        deleteTree(dir.resolve("catalog"));
         repo = StoreFixture.open(dir);
         assertThat(repo.manifests().allIds()).isEmpty();
         assertThat(repo.stats().chunks()).isZero(); // every pack looks dead
@@ -136,6 +150,21 @@ class GcUnexplainedTest {
             repo.db().write(b, true);
         }
         assertThat(repo.manifests().allIds()).isEmpty();
+        // The catalog still records them as committed: GC refuses outright, dry run or not.
+        assertThat(repo.committedButMissing()).hasSize(3);
+        for (boolean dry : new boolean[] {true, false}) {
+            assertThatThrownBy(() -> gc(dry, false)).isInstanceOfSatisfying(CairnException.class, e -> {
+                assertThat(e.status()).isEqualTo(Status.CORRUPT);
+                assertThat(e.getMessage()).contains("GC refused", "3 committed checkpoints", "Restart cairnd");
+            });
+        }
+        assertThat(repo.stats().chunks()).isPositive();
+        // Lose the catalog as well (rewritten from the damaged database at the next open): now
+        // only GC's own accounting stands between the old entries and a sweep.
+        repo.close();
+        deleteTree(dir.resolve("catalog"));
+        repo = StoreFixture.open(dir);
+        assertThat(repo.committedButMissing()).isEmpty();
         long chunks = repo.stats().chunks();
         Set<PackId> before = sealedPacks();
         GcReport dry = gc(true, false);

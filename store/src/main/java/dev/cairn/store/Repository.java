@@ -180,6 +180,26 @@ public final class Repository implements Closeable {
     }
 
     /**
+     * Checkpoints the catalog records as committed (live or in the trash) that the metadata
+     * database does not hold: metadata lost while the store was open, which nothing explains and
+     * which the next open restores. Empty when the two agree. Taken under the manifest mutex, so a
+     * commit between its catalog append and its database write is not counted. GC refuses to
+     * sweep while this is not empty (docs/GC.md, "What GC may free").
+     */
+    public List<ManifestId> committedButMissing() throws CairnException {
+        synchronized (manifestMutex) {
+            Set<ManifestId> indexed = new java.util.HashSet<>(manifests.allIds());
+            List<ManifestId> missing = new ArrayList<>();
+            for (Catalog.Known k : catalog.known()) {
+                if (k.hasManifest() && !indexed.contains(k.id())) {
+                    missing.add(k.id());
+                }
+            }
+            return missing;
+        }
+    }
+
+    /**
      * Opens the store in {@code dir}, creating it if the directory is empty or missing. Packs
      * live on the local disk under {@code dir/packs}.
      *

@@ -90,10 +90,19 @@ final class RawPutOps {
                     s.queue.submit(() -> {
                         try {
                             return CompletableFuture.runAsync(() -> {
+                                // A long read must not look like an idle request to the client.
+                                Heartbeat hb = new Heartbeat(conn, id, ctx.limits.heartbeatInterval());
+                                hb.start();
                                 try {
-                                    ops.onTurn(id, s, r, endsOnFailure(s, () -> new RawPut.FdOk(
-                                            LocalFd.readInto(fd, s.raw, cancelled))));
+                                    ops.onTurn(id, s, r, endsOnFailure(s, () -> {
+                                        try {
+                                            return new RawPut.FdOk(LocalFd.readInto(fd, s.raw, cancelled));
+                                        } finally {
+                                            hb.stop(); // before the answer is queued
+                                        }
+                                    }));
                                 } finally {
+                                    hb.stop();
                                     LocalFd.closeQuietly(fd);
                                 }
                             }, LocalFd.POOL);
@@ -205,15 +214,21 @@ final class RawPutOps {
     }
 
     private void readFd(int id, RawPut.ReadFd r, FileDescriptor fd) {
+        Heartbeat hb = new Heartbeat(conn, id, ctx.limits.heartbeatInterval());
+        hb.start();
         try {
             LocalFd.checkOutput(fd);
             Tenant t = conn.tenant();
             try (InputStream in = t.repo().open(r.id(), r.entry())) {
                 long n = LocalFd.writeFrom(in, fd, conn::isClosed);
+                hb.stop();
                 conn.complete(id, new RawPut.ReadFdOk(n));
             }
         } catch (Throwable e) {
+            hb.stop();
             conn.fail(id, e, "READ_FD");
+        } finally {
+            hb.stop();
         }
     }
 

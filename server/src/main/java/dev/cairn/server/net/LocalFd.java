@@ -139,6 +139,7 @@ final class LocalFd {
             buf.get(0, arr, 0, n);
             w.write(arr, 0, n);
             total += n;
+            dev.cairn.store.util.FaultPoints.reach("localfd.after-read");
         }
         if (before.regular()) {
             long expected = before.size() - before.pos();

@@ -67,7 +67,8 @@ final class Connection {
     private FdWait fdWait;
 
     /** A RAW_FD or READ_FD that was told FD_READY and waits for the client's descriptor. */
-    private record FdWait(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd) {
+    private record FdWait(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd,
+                          ScheduledFuture<?> timer) {
     }
 
     /** A request accepted and not yet answered. */
@@ -134,6 +135,7 @@ final class Connection {
         if (fdWait != null) {
             FdWait w = fdWait;
             fdWait = null;
+            w.timer().cancel(false);
             complete(w.id(), new ErrorReply(Status.CANCELLED, "connection closed before the descriptor arrived"));
         }
         for (ServerSession s : sessions.values()) {
@@ -260,6 +262,7 @@ final class Connection {
             return;
         }
         fdWait = null;
+        w.timer().cancel(false);
         w.onFd().accept(fd);
     }
 
@@ -272,7 +275,16 @@ final class Connection {
             fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "a second descriptor request while one is waiting");
             return;
         }
-        fdWait = new FdWait(id, onFd);
+        long ms = ctx.limits.handshakeTimeout().toMillis();
+        // Bytes sent instead of the descriptor are swallowed by the descriptor read (the kernel
+        // hands them over without one), so a peer that breaks the rule is found by this timer.
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+            if (fdWait != null && fdWait.id() == id && ch.isActive()) {
+                fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "no file descriptor within " + ms + " ms of FD_READY"
+                        + " (send the descriptor at once, and nothing before it)");
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+        fdWait = new FdWait(id, onFd, timer);
         ((io.netty.channel.unix.DomainSocketChannelConfig) ch.config())
                 .setReadMode(io.netty.channel.unix.DomainSocketReadMode.FILE_DESCRIPTORS);
         writePart(id, new dev.cairn.protocol.wire.RawPut.FdReady());

@@ -27,12 +27,15 @@ import java.util.function.BooleanSupplier;
  * descriptor beyond the access the client opened it with.
  */
 final class LocalFd {
+    /** Transfers at once, over all connections (each holds a thread and 2 MiB of buffers). */
+    static final int MAX_TRANSFERS = 256;
+    static final String BUSY = "too many descriptor transfers at once (" + MAX_TRANSFERS + "); retry later";
     /** Descriptor transfers: blocking I/O that may wait on a slow pipe, kept off the store's workers. */
     static final ExecutorService POOL;
 
     static {
         AtomicInteger n = new AtomicInteger();
-        POOL = new ThreadPoolExecutor(0, 256, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+        POOL = new ThreadPoolExecutor(0, MAX_TRANSFERS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "cairnd-fd-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;

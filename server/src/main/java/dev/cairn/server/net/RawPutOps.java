@@ -108,7 +108,8 @@ final class RawPutOps {
                             }, LocalFd.POOL);
                         } catch (RejectedExecutionException e) {
                             LocalFd.closeQuietly(fd);
-                            conn.fail(id, Status.SHUTTING_DOWN, "the daemon is shutting down");
+                            ops.endSession(s, true);
+                            conn.fail(id, Status.BUSY, LocalFd.BUSY);
                             return DONE;
                         }
                     });
@@ -244,7 +245,7 @@ final class RawPutOps {
             });
         } catch (RejectedExecutionException e) {
             LocalFd.closeQuietly(fd);
-            conn.fail(id, Status.SHUTTING_DOWN, "the daemon is shutting down");
+            conn.fail(id, Status.BUSY, LocalFd.BUSY);
         }
     }
 }

@@ -214,6 +214,42 @@ class LocalSocketSecurityE2eTest {
     }
 
     @Test
+    void aClientThatDiesWhileTheDaemonReadsItsPipeCommitsNothingAndReleasesThePipe() throws Exception {
+        io.netty.channel.unix.FileDescriptor[] pipe = io.netty.channel.unix.FileDescriptor.pipe();
+        try {
+            try (FdDriver f = driver()) {
+                int s = rawEntry(f);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1000);
+                assertThat(pipe[1].write(b, 0, 1000)).isEqualTo(1000);
+                f.send(new RawPut.Fd(s));
+                assertThat(f.nextNonHeartbeat().message()).isInstanceOf(RawPut.FdReady.class);
+                f.sendFd(pipe[0].intValue());
+                pipe[0].close(); // the daemon holds the only read end now; the writer stays open
+            } // the client dies here, mid-stream
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (daemon.daemon().metrics().openSessions.get() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(daemon.daemon().metrics().openSessions.get()).isZero();
+            assertThat(checkpoints()).isZero();
+            // The daemon closed its copy of the read end: the writer now gets EPIPE.
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(10);
+            boolean broken = false;
+            while (!broken && System.nanoTime() < deadline) {
+                try {
+                    pipe[1].write(b, 0, 10);
+                    Thread.sleep(5);
+                } catch (IOException e) {
+                    broken = true;
+                }
+            }
+            assertThat(broken).as("writer sees a pipe without readers").isTrue();
+        } finally {
+            pipe[1].close();
+        }
+    }
+
+    @Test
     void framesWhereADescriptorBelongsOrDescriptorsNobodyAskedForCloseTheConnection() throws Exception {
         try (FdDriver f = driver()) {
             int s = rawEntry(f);

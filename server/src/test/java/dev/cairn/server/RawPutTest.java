@@ -116,6 +116,12 @@ class RawPutTest {
         assertThat(status(end)).isEqualTo(Status.BAD_REQUEST);
         assertThat(((ErrorReply) end).message()).contains("cut short").contains("100000");
         assertThat(status(w.call(new Message.Commit(s)))).isEqualTo(Status.NOT_FOUND);
+        // An abort after some bytes: likewise nothing.
+        int a = begin("raw/aborted");
+        w.ok(new RawPut.EntryStart(a, "", EntryKind.FILE), RawPut.EntryOk.class);
+        w.ok(RawPut.Data.raw(a, data, 0, 100_000), RawPut.DataOk.class);
+        w.ok(new Message.Abort(a), Message.AbortOk.class);
+        assertThat(status(w.call(new Message.Commit(a)))).isEqualTo(Status.NOT_FOUND);
         assertThat(checkpoints()).isZero();
     }
 

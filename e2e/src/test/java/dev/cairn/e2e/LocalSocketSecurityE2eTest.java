@@ -192,6 +192,31 @@ class LocalSocketSecurityE2eTest {
     }
 
     @Test
+    void framesRightAfterTheDescriptorAreRead() throws Exception {
+        try (FdDriver f = driver()) {
+            Path src = dir.resolve("pipelined");
+            byte[] data = TestDaemon.data(5, 3 << 20);
+            Files.write(src, data);
+            int s = rawEntry(f);
+            try (FileInputStream in = new FileInputStream(src.toFile())) {
+                f.send(new RawPut.Fd(s));
+                assertThat(f.nextNonHeartbeat().message()).isInstanceOf(RawPut.FdReady.class);
+                f.sendFd(FdDriver.fdOf(in.getFD()));
+                // No waiting: the next requests follow the descriptor at once.
+                f.send(new RawPut.EndEntry(s, (long) data.length));
+                f.send(new Message.Commit(s));
+                assertThat(f.nextNonHeartbeat().message()).isEqualTo(new RawPut.FdOk(data.length));
+                assertThat(f.nextNonHeartbeat().message()).isInstanceOf(RawPut.EndEntryOk.class);
+                Message commit = f.nextNonHeartbeat().message();
+                assertThat(commit).isInstanceOf(Message.CommitOk.class);
+                try (CairnClient c = daemon.client(); java.io.InputStream back = c.open(((Message.CommitOk) commit).id())) {
+                    assertThat(back.readAllBytes()).isEqualTo(data);
+                }
+            }
+        }
+    }
+
+    @Test
     void aFileThatShrinksWhileItIsReadCommitsNothing() throws Exception {
         try (FdDriver f = driver()) {
             Path src = dir.resolve("shrinking");

@@ -272,6 +272,8 @@ final class Connection {
      */
     void expectFd(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd) {
         if (fdWait != null) {
+            // Unreachable while frames after a descriptor request are refused; answer it anyway.
+            complete(id, new ErrorReply(Status.BAD_REQUEST, "a second descriptor request while one is waiting"));
             fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "a second descriptor request while one is waiting");
             return;
         }

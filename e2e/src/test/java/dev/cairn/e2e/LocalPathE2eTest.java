@@ -139,6 +139,26 @@ class LocalPathE2eTest {
     }
 
     @Test
+    void directoriesPutOverTheSocketAndRestoreOneDescriptorPerFile() throws Exception {
+        Path root = dir.resolve("tree");
+        Files.createDirectories(root.resolve("sub"));
+        Files.createDirectories(root.resolve("empty"));
+        Files.write(root.resolve("a.bin"), TestDaemon.data(21, 700_000));
+        Files.write(root.resolve("sub/b.bin"), TestDaemon.data(22, 1));
+        Files.write(root.resolve("sub/c.bin"), new byte[0]);
+        PutResult r = local.putDirectory(opts("local/dir"), root);
+        Path back = dir.resolve("tree.back");
+        local.restoreLocal(local.show(r.id()), back, null);
+        for (String f : new String[] {"a.bin", "sub/b.bin", "sub/c.bin"}) {
+            assertThat(Files.readAllBytes(back.resolve(f))).as(f).isEqualTo(Files.readAllBytes(root.resolve(f)));
+        }
+        assertThat(back.resolve("empty")).isEmptyDirectory();
+        // A restore onto an existing target is refused and leaves it alone.
+        assertThatThrownBy(() -> local.restoreLocal(local.show(r.id()), back, null))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    }
+
+    @Test
     void aPipeIsReadToItsEnd() throws Exception {
         byte[] data = TestDaemon.data(11, 5 << 20);
         io.netty.channel.unix.FileDescriptor[] pipe = io.netty.channel.unix.FileDescriptor.pipe();

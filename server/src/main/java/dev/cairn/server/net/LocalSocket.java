@@ -36,17 +36,22 @@ final class LocalSocket {
             throw new IOException("local socket " + path + " exists and is not a socket; remove it or set"
                     + " 'socket:' in cairn.yaml (or --socket) to another path, or 'off'");
         }
+        boolean live;
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             probe.connect(UnixDomainSocketAddress.of(path));
+            live = true;
+        } catch (java.net.ConnectException refused) {
+            live = false; // ECONNREFUSED: nobody accepts any more, what a crashed daemon left
+        } catch (IOException e) {
+            // E.g. EACCES: another user's socket. It may be live; never delete what cannot be checked.
+            throw new IOException("cannot tell whether local socket " + path + " is in use (" + e.getMessage()
+                    + "); remove it if no daemon serves there, or set another --socket", e);
+        }
+        if (live) {
             throw new IOException("local socket " + path + " is in use: another cairnd is serving there; stop it,"
                     + " or give this daemon another --socket (or --socket off)");
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("local socket ")) {
-                throw e;
-            }
-            // Connection refused: nobody listens any more. The file is what a crashed daemon left.
-            Files.deleteIfExists(path);
         }
+        Files.deleteIfExists(path);
     }
 
     /** Owner read and write only: the socket is the daemon user's (and root's). */

@@ -31,7 +31,7 @@ public final class CairnCommand implements Runnable {
             "policy", PolicyCommand.class);
 
     /** Global options that take a value (the next argument unless written {@code --opt=value}). */
-    static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("--server", "--token", "--tls-trust");
+    static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("--server", "--token", "--tls-trust", "--socket");
 
     @Option(names = "--server", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT,
             description = "daemon address (env CAIRN_SERVER, default 127.0.0.1:7433)")
@@ -50,6 +50,18 @@ public final class CairnCommand implements Runnable {
 
     @Option(names = "--json", scope = ScopeType.INHERIT, description = "print machine-readable JSON on stdout")
     boolean json;
+
+    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
+            description = "the daemon's local socket (env CAIRN_SOCKET, default ./cairn-data/cairnd.sock); used when it"
+                    + " exists and no --server / CAIRN_SERVER is given")
+    Path socket;
+
+    @Option(names = "--local", scope = ScopeType.INHERIT,
+            description = "use the local socket (fail if there is none): put and get hand the daemon the open file")
+    boolean local;
+
+    @Option(names = "--remote", scope = ScopeType.INHERIT, description = "use TCP (--server) even if a local socket exists")
+    boolean remote;
 
     picocli.CommandLine.Model.CommandSpec spec;
     /** Set by {@link CairnCli#run} before parsing. */

@@ -20,6 +20,8 @@ import java.util.concurrent.Callable;
  */
 abstract class ClientCommand implements Callable<Integer> {
     static final String DEFAULT_SERVER = "127.0.0.1:7433";
+    /** bin/cairnd's default data directory's socket, relative to the working directory. */
+    static final String DEFAULT_SOCKET = "cairn-data/cairnd.sock";
 
     @Spec
     CommandSpec spec;
@@ -57,10 +59,46 @@ abstract class ClientCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--server: " + e.getMessage());
         }
+        Path socket = localSocket(g, out);
+        if (socket != null) {
+            return b.socket(socket).build();
+        }
         if (g.tls || g.tlsTrust != null) {
             b.tls(true).tlsTrust(g.tlsTrust);
         }
         return b.build();
+    }
+
+    /**
+     * The local socket to use, or null for TCP: with {@code --local} the socket (which must exist);
+     * with {@code --remote}, {@code --server}, CAIRN_SERVER or TLS, none; otherwise the socket if
+     * there is one ({@code --socket}, CAIRN_SOCKET, or ./cairn-data/cairnd.sock).
+     */
+    private Path localSocket(CairnCommand g, Output out) {
+        if (g.local && g.remote) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--local and --remote exclude each other");
+        }
+        Path socket = g.socket != null ? g.socket : Path.of(orDefault(out.env("CAIRN_SOCKET"), DEFAULT_SOCKET));
+        boolean exists = isSocket(socket);
+        if (g.local) {
+            if (!exists) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--local: no daemon socket at "
+                        + socket + " (is cairnd running with this data directory? set --socket or CAIRN_SOCKET)");
+            }
+            return socket;
+        }
+        boolean remoteAsked = g.remote || g.server != null || !orDefault(out.env("CAIRN_SERVER"), "").isEmpty()
+                || g.tls || g.tlsTrust != null;
+        return !remoteAsked && exists && io.netty.channel.epoll.Epoll.isAvailable() ? socket : null;
+    }
+
+    private static boolean isSocket(Path p) {
+        try {
+            Object mode = Files.getAttribute(p, "unix:mode");
+            return mode instanceof Integer m && (m & 0170000) == 0140000;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static String orDefault(String v, String d) {

@@ -69,9 +69,29 @@ final class PutCommand extends ClientCommand {
         CheckpointMeta meta = meta(client);
         PutOptions opts = new PutOptions(meta, new TreeSet<>(tags), parent == null ? null : resolve(client, parent), true);
         PutResult r;
-        if (path.equals("-")) {
+        boolean fds = client.isLocal() && CairnClient.canPassDescriptors();
+        if (path.equals("-") && client.isLocal()) {
+            // The daemon reads standard input itself when it is a file or a pipe of this process.
+            if (fds && out.in() == System.in && stdinIsFileOrPipe()) {
+                r = client.putLocal(opts, java.io.FileDescriptor.in, -1);
+            } else {
+                try (Progress p = Progress.start(out, "put", -1)) {
+                    r = client.putStream(opts, counting(out.in(), p), false, null);
+                }
+            }
+        } else if (path.equals("-")) {
             try (Progress p = Progress.start(out, "put", -1)) {
                 r = client.put(opts, counting(out.in(), p));
+            }
+        } else if (client.isLocal() && Files.isRegularFile(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
+            Path p = Path.of(path);
+            if (fds) {
+                r = client.putLocal(opts, p);
+            } else {
+                try (Progress pr = Progress.start(out, "put", Files.size(p));
+                     InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    r = client.putStream(opts, in, false, pr::add);
+                }
             }
         } else {
             Path p = Path.of(path);
@@ -148,6 +168,17 @@ final class PutCommand extends ClientCommand {
             return LocalDate.parse(s).atStartOfDay().toInstant(ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
             throw usage("--time '" + s + "' is not an ISO-8601 time (e.g. 2026-11-01T12:00:00Z)");
+        }
+    }
+
+    /** Standard input of this process is a regular file or a pipe (not a terminal or a socket). */
+    private static boolean stdinIsFileOrPipe() {
+        try {
+            Object mode = Files.getAttribute(Path.of("/proc/self/fd/0"), "unix:mode");
+            int type = mode instanceof Integer m ? m & 0170000 : 0;
+            return type == 0100000 || type == 0010000;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -131,8 +131,19 @@ public final class CairnClient implements AutoCloseable {
         private int batchBytes = 4 << 20;
         private int readAheadBytes = 8 << 20;
         private String clientName = "cairn-java/0.1.0";
+        private Path socket;
 
         private Builder() {
+        }
+
+        /**
+         * Connect through the daemon's Unix domain socket at {@code path} (docs/PROTOCOL.md, "The
+         * local socket") instead of TCP: same protocol, plus passing open files to the daemon
+         * ({@link #putLocal}, {@link #restoreLocal}). Needs Netty's epoll transport (Linux); null: TCP.
+         */
+        public Builder socket(Path path) {
+            this.socket = path;
+            return this;
         }
 
         /** The daemon's address as "HOST:PORT" ("[::1]:7433" for IPv6). Default 127.0.0.1:7433. */
@@ -224,7 +235,15 @@ public final class CairnClient implements AutoCloseable {
          */
         public CairnClient build() throws CairnClientException {
             ClientConfig cfg = new ClientConfig(host, port, token, tls, tlsTrust, connectTimeout, requestTimeout, poolSize,
-                    workerThreads, pipelineDepth, batchBytes, readAheadBytes, clientName);
+                    workerThreads, pipelineDepth, batchBytes, readAheadBytes, clientName, socket);
+            if (socket != null && tls) {
+                throw CairnClientException.local(Status.BAD_REQUEST, "TLS is for TCP; the local socket " + socket
+                        + " is reachable only on this machine and needs none", null);
+            }
+            if (socket != null && !Epoll.isAvailable()) {
+                throw CairnClientException.local(Status.BAD_REQUEST, "the local socket " + socket + " needs Netty's"
+                        + " epoll transport, which is not available here (" + Epoll.unavailabilityCause() + "); use TCP", null);
+            }
             SslContext ssl = null;
             if (tls) {
                 try {
@@ -241,7 +260,8 @@ public final class CairnClient implements AutoCloseable {
             boolean epoll = Epoll.isAvailable();
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(Math.min(poolSize, 2),
                     daemonThreads("cairn-client-io"), epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-            Class<? extends Channel> type = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+            Class<? extends Channel> type = socket != null ? io.netty.channel.epoll.EpollDomainSocketChannel.class
+                    : epoll ? EpollSocketChannel.class : NioSocketChannel.class;
             ExecutorService workers = new ThreadPoolExecutor(workerThreads, workerThreads, 30, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), daemonThreads("cairn-client-worker"));
             return new CairnClient(cfg, group, workers, new ConnectionPool(group, type, ssl, cfg));
@@ -431,6 +451,120 @@ public final class CairnClient implements AutoCloseable {
 
     public PutResult putDelta(CheckpointMeta meta, ManifestId parent, List<Patch> patches) throws IOException {
         return putDelta(PutOptions.of(meta), parent, patches);
+    }
+
+    // ------------------------------------------------- raw stream and local socket
+
+    /**
+     * True if this client talks to the daemon over its Unix domain socket ({@link
+     * Builder#socket}), where {@link #putLocal} and {@link #restoreLocal} hand over open files.
+     */
+    public boolean isLocal() {
+        return cfg.socket() != null;
+    }
+
+    /** True if this JVM lets the client pass file descriptors (see {@link #putLocal(PutOptions, Path)}). */
+    public static boolean canPassDescriptors() {
+        return RawPuts.canPassDescriptors();
+    }
+
+    /**
+     * Puts {@code in} (read to its end, not closed) as a single-stream checkpoint through the
+     * raw-stream put: the client sends plain bytes and the daemon cuts, hashes and deduplicates
+     * them. Over TCP or the local socket. Less client CPU than {@link #put(PutOptions, InputStream)},
+     * but every byte crosses the wire even when the daemon already has it.
+     *
+     * @param lz4 compress each frame with LZ4 (pays on a slow network, costs CPU on a fast one)
+     */
+    public PutResult putStream(PutOptions opts, InputStream in, boolean lz4, LongConsumer progress) throws IOException {
+        checkOpen();
+        ClientConnection c = pool.acquire();
+        try {
+            return RawPuts.stream(c, opts, in, lz4, progress);
+        } catch (IOException | RuntimeException e) {
+            throw explain(e, c);
+        }
+    }
+
+    public PutResult putStream(PutOptions opts, InputStream in) throws IOException {
+        return putStream(opts, in, false, null);
+    }
+
+    /**
+     * Puts the file {@code file} by handing the daemon the open file (local socket only): the
+     * bytes never pass through this JVM. The daemon refuses a file that changes size while it
+     * reads it.
+     *
+     * @throws CairnClientException {@link Status#BAD_REQUEST} if this client is not local or this
+     *                              JVM cannot pass descriptors ({@link #canPassDescriptors})
+     */
+    public PutResult putLocal(PutOptions opts, Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw CairnClientException.local(Status.BAD_REQUEST, file + " is not a regular file", null);
+        }
+        try (java.io.FileInputStream in = new java.io.FileInputStream(file.toFile())) {
+            return putLocal(opts, in.getFD(), in.getChannel().size());
+        }
+    }
+
+    /**
+     * Puts what descriptor {@code fd} holds (a regular file from its current offset to its end,
+     * or a pipe until its writers close it; e.g. {@link java.io.FileDescriptor#in}) by handing it
+     * to the daemon (local socket only). {@code size}: the bytes expected, or -1 if unknown; the
+     * daemon refuses the put if it read a different number.
+     */
+    public PutResult putLocal(PutOptions opts, java.io.FileDescriptor fd, long size) throws IOException {
+        checkOpen();
+        requireLocal("putLocal");
+        int n = RawPuts.fd(fd);
+        ClientConnection c = pool.openDedicated();
+        try {
+            return RawPuts.descriptor(c, opts, n, size < 0 ? null : size);
+        } catch (IOException | RuntimeException e) {
+            throw explain(e, c);
+        } finally {
+            c.close();
+        }
+    }
+
+    /**
+     * Restores a checkpoint by creating each file here and handing the open file to the daemon,
+     * which writes it (local socket only). Same rules as {@link #restore(CheckpointInfo, Path,
+     * LongConsumer)}: a temporary sibling renamed into place when complete, nothing left behind
+     * on failure; {@code target} must not exist.
+     */
+    public void restoreLocal(CheckpointInfo info, Path target, LongConsumer progress) throws IOException {
+        checkOpen();
+        requireLocal("restoreLocal");
+        ManifestId id = info.summary().id();
+        if (!RawPuts.canPassDescriptors()) {
+            RawPuts.fd(new java.io.FileDescriptor()); // throws the explanation
+        }
+        ClientConnection c = pool.openDedicated();
+        try {
+            DirectoryLayout.restore(target, info.isStream(), info.entries(), (i, e, file) -> {
+                Files.createFile(file);
+                try (java.io.FileOutputStream out = new java.io.FileOutputStream(file.toFile())) {
+                    long n = RawPuts.restore(c, id, info.isStream() ? "" : e.name(), RawPuts.fd(out.getFD()));
+                    if (n != e.size()) {
+                        throw CairnClientException.local(Status.CORRUPT, "the daemon wrote " + n + " bytes of entry '"
+                                + e.name() + "', which has " + e.size(), null);
+                    }
+                    if (progress != null) {
+                        progress.accept(n);
+                    }
+                }
+            }, CairnClient::localError);
+        } finally {
+            c.close();
+        }
+    }
+
+    private void requireLocal(String what) throws CairnClientException {
+        if (cfg.socket() == null) {
+            throw CairnClientException.local(Status.BAD_REQUEST, what + " needs the daemon's local socket"
+                    + " (CairnClient.Builder.socket); this client uses TCP to " + cfg.address(), null);
+        }
     }
 
     interface PutBody {

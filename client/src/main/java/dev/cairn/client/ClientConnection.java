@@ -98,9 +98,11 @@ final class ClientConnection implements Exchange {
         ClientConnection c = new ClientConnection(cfg);
         Bootstrap b = new Bootstrap().group(group).channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, cfg.connectTimeout().toMillis()))
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(2 << 20, 8 << 20))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(2 << 20, 8 << 20));
+        if (cfg.socket() == null) {
+            b.option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.SO_KEEPALIVE, true);
+        }
+        b
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -118,7 +120,9 @@ final class ClientConnection implements Exchange {
                         p.addLast("handler", c.new Handler());
                     }
                 });
-        ChannelFuture cf = b.connect(cfg.host(), cfg.port());
+        ChannelFuture cf = cfg.socket() != null
+                ? b.connect(new io.netty.channel.unix.DomainSocketAddress(cfg.socket().toFile()))
+                : b.connect(cfg.host(), cfg.port());
         try {
             if (!cf.await(cfg.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)) {
                 cf.cancel(false);
@@ -133,7 +137,8 @@ final class ClientConnection implements Exchange {
         if (!cf.isSuccess()) {
             Throwable t = cf.cause();
             throw CairnClientException.connectionLost("cannot connect to " + cfg.address() + ": " + describe(t)
-                    + " (is cairnd running there? set --server or CAIRN_SERVER)", t);
+                    + (cfg.socket() != null ? " (is cairnd running with this socket? set --socket or CAIRN_SOCKET, or use"
+                    + " --remote)" : " (is cairnd running there? set --server or CAIRN_SERVER)"), t);
         }
         c.ch = cf.channel();
         c.handshake();
@@ -193,6 +198,40 @@ final class ClientConnection implements Exchange {
                 if (e.last()) {
                     complete(f, what, e.message());
                 }
+            }
+
+            @Override
+            void fail(CairnClientException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** True over the daemon's Unix domain socket (descriptors can be passed). */
+    boolean isLocal() {
+        return cfg.socket() != null;
+    }
+
+    /**
+     * Sends a RAW_FD or READ_FD and, once the daemon answers FD_READY, the descriptor {@code fd}
+     * (docs/PROTOCOL.md, "The local socket"). Nothing else may be sent on this connection until
+     * the descriptor has gone, so callers use a connection of their own for it. The caller keeps
+     * ownership of {@code fd}; the daemon gets a duplicate.
+     */
+    CompletableFuture<Message.Response> callWithFd(Message.Request req, int fd) {
+        CompletableFuture<Message.Response> f = new CompletableFuture<>();
+        String what = Opcode.name(req.opcode());
+        send(req, new Pending(what) {
+            @Override
+            void frame(Envelope e) {
+                if (!e.last()) {
+                    if (e.message() instanceof dev.cairn.protocol.wire.RawPut.FdReady) {
+                        ch.writeAndFlush(new io.netty.channel.unix.FileDescriptor(fd));
+                    }
+                    return; // heartbeats
+                }
+                complete(f, what, e.message());
             }
 
             @Override

@@ -96,6 +96,17 @@ final class ConnectionPool {
         }
     }
 
+    /**
+     * A new connection outside the pool, for one caller alone (descriptor passing needs a
+     * connection nobody else sends on); the caller closes it.
+     */
+    ClientConnection openDedicated() throws CairnClientException {
+        if (closed) {
+            throw CairnClientException.local(Status.CANCELLED, "the client is closed", null);
+        }
+        return ClientConnection.open(group, channelType, ssl, cfg);
+    }
+
     void close() {
         closed = true;
         for (int i = 0; i < slots.length; i++) {

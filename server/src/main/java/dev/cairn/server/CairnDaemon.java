@@ -128,6 +128,11 @@ public final class CairnDaemon implements Closeable {
         return net.address();
     }
 
+    /** The local Unix domain socket, or null if it is off (config) or unavailable (no epoll). */
+    public java.nio.file.Path localSocket() {
+        return net.localSocket();
+    }
+
     /** The metrics endpoint's address, or null if it is off. */
     public InetSocketAddress metricsAddress() {
         return metricsServer == null ? null : metricsServer.address();

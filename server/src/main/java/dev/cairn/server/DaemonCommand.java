@@ -34,6 +34,10 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default: 127.0.0.1:7433)")
     String listen;
 
+    @Option(names = "--socket", paramLabel = "PATH|off", description = "local Unix domain socket for same-machine"
+            + " clients (default: <data>/cairnd.sock, or 'socket' in the config; off: none)")
+    String socket;
+
     @Option(names = "--config", paramLabel = "FILE", description = "cairn.yaml: tokens, TLS, metrics, limits, store options, retention policies, GC schedule, s3")
     Path config;
 
@@ -57,6 +61,9 @@ final class DaemonCommand implements Callable<Integer> {
         }
         if (listen != null) {
             c = c.withListen(DaemonConfig.hostPort("--listen", listen));
+        }
+        if (socket != null) {
+            c = c.withSocket(ConfigLoader.socket(socket, Path.of("")));
         }
         return c;
     }

@@ -234,4 +234,18 @@ class ConfigLoaderTest {
         assertThat(c.gc().schedule()).isNotNull();
         assertThat(c.limits().heartbeatInterval()).isEqualTo(def.heartbeatInterval());
     }
+
+    @Test
+    void socketDefaultsToTheDataDirectoryAndCanBeMovedOrTurnedOff() throws Exception {
+        DaemonConfig d = load("data: store\n");
+        assertThat(d.socketPath()).isEqualTo(d.data().resolve("cairnd.sock"));
+        DaemonConfig moved = load("socket: run/c.sock\n");
+        assertThat(moved.socketPath()).isEqualTo(dir.resolve("run/c.sock").normalize());
+        for (String off : new String[] {"off", "\"off\"", "false", "none"}) {
+            assertThat(load("socket: " + off + "\n").socketPath()).as(off).isNull();
+        }
+        // --data after the file moves the default socket with it.
+        assertThat(DaemonConfig.defaults().withData(dir.resolve("x")).socketPath())
+                .isEqualTo(dir.resolve("x").resolve("cairnd.sock"));
+    }
 }

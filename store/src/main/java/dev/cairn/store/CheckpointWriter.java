@@ -1,20 +1,105 @@
 package dev.cairn.store;
 
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
+import dev.cairn.protocol.manifest.EntryHeader;
+
 import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * An {@link OutputStream} the caller fills with a single-stream checkpoint; {@link #commit()}
- * stores it and returns the result, {@link #close()} without commit aborts. Not thread-safe.
+ * An {@link OutputStream} the caller fills with the bytes of a checkpoint; {@link #commit()}
+ * stores it and returns the result, {@link #close()} without commit aborts. The bytes go through
+ * the store's {@link Ingest} (cut, hash, dedup, compress on the store's workers, with its
+ * GC-safety rule), whoever writes them: the embedded API, or the daemon for a raw-stream put.
+ *
+ * <p>By default the writer holds one unnamed stream (a single-stream checkpoint), opened by the
+ * first write or by {@link #commit()}. For a directory checkpoint call {@link #entry(String)} or
+ * {@link #directory(String)} before the first write, names ascending, and {@link #endEntry()}
+ * after each file's bytes. Not thread-safe.
  */
 public final class CheckpointWriter extends OutputStream {
+    private final Repository repo;
     private final PutSession session;
-    private final Ingest ingest;
+    private Ingest ingest;
+    private String entryName;
+    private long entryBytes;
+    /** Entries opened so far (files and directories). */
+    private int entries;
     private PutResult result;
 
-    CheckpointWriter(PutSession session, Ingest ingest) {
+    CheckpointWriter(Repository repo, PutSession session) {
+        this.repo = repo;
         this.session = session;
-        this.ingest = ingest;
+    }
+
+    /** The store session behind this writer (its options and delta parent). */
+    public PutSession session() {
+        return session;
+    }
+
+    /**
+     * Opens file entry {@code name} ("" only as the only entry); the next writes are its bytes.
+     *
+     * @throws CairnException {@link Status#BAD_REQUEST} if an entry is open or the name is invalid,
+     *                        out of order or repeated
+     */
+    public void entry(String name) throws IOException {
+        checkNotDone();
+        if (ingest != null) {
+            throw new CairnException(Status.BAD_REQUEST, "entry '" + name + "' while entry '" + entryName
+                    + "' is open: end it first");
+        }
+        EntryBuilder b;
+        try {
+            b = session.entry(name);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CairnException(Status.BAD_REQUEST, e.getMessage());
+        }
+        ingest = new Ingest(repo, session, b);
+        entryName = name;
+        entryBytes = 0;
+        entries++;
+    }
+
+    /** Adds an empty directory entry. */
+    public void directory(String name) throws IOException {
+        checkNotDone();
+        if (ingest != null) {
+            throw new CairnException(Status.BAD_REQUEST, "directory '" + name + "' while entry '" + entryName
+                    + "' is open: end it first");
+        }
+        try {
+            session.directory(name);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CairnException(Status.BAD_REQUEST, e.getMessage());
+        }
+        entries++;
+    }
+
+    /** True while a file entry is open. */
+    public boolean entryOpen() {
+        return ingest != null;
+    }
+
+    /** Bytes written to the open entry so far. */
+    public long entryBytes() {
+        return entryBytes;
+    }
+
+    /** Stores what is still in flight for the open entry and closes it. */
+    public EntryHeader endEntry() throws IOException {
+        if (ingest == null) {
+            throw new CairnException(Status.BAD_REQUEST, "no file entry is open");
+        }
+        try {
+            EntryHeader h = ingest.finish();
+            ingest = null;
+            return h;
+        } catch (IOException | RuntimeException e) {
+            abort();
+            throw e;
+        }
     }
 
     @Override
@@ -24,11 +109,16 @@ public final class CheckpointWriter extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        if (session.isDone()) {
-            throw new IOException("checkpoint already committed or aborted");
+        checkNotDone();
+        if (ingest == null) {
+            if (entries > 0) {
+                throw new CairnException(Status.BAD_REQUEST, "bytes without an open file entry");
+            }
+            entry("");
         }
         try {
             ingest.write(b, off, len);
+            entryBytes += len;
         } catch (IOException | RuntimeException e) {
             abort();
             throw e;
@@ -40,10 +130,26 @@ public final class CheckpointWriter extends OutputStream {
         if (result != null) {
             return result;
         }
+        checkNotDone();
         try {
-            ingest.finish();
+            if (entries == 0) {
+                entry("");
+            }
+            if (ingest != null) {
+                if (!entryName.isEmpty()) {
+                    throw new CairnException(Status.BAD_REQUEST, "commit while entry '" + entryName
+                            + "' is open: end it first");
+                }
+                ingest.finish();
+                ingest = null;
+            }
             result = session.commit();
             return result;
+        } catch (CairnException e) {
+            if (e.status() != Status.BAD_REQUEST) {
+                abort();
+            }
+            throw e;
         } catch (IOException | RuntimeException e) {
             abort();
             throw e;
@@ -52,7 +158,10 @@ public final class CheckpointWriter extends OutputStream {
 
     /** Abandons the checkpoint. */
     public void abort() {
-        ingest.cancel();
+        if (ingest != null) {
+            ingest.cancel();
+            ingest = null;
+        }
         session.abort();
     }
 
@@ -60,6 +169,12 @@ public final class CheckpointWriter extends OutputStream {
     public void close() {
         if (result == null) {
             abort();
+        }
+    }
+
+    private void checkNotDone() throws IOException {
+        if (session.isDone()) {
+            throw new IOException("checkpoint already committed or aborted");
         }
     }
 }

@@ -364,8 +364,7 @@ public final class Repository implements Closeable {
      * CheckpointWriter#commit()} stores it. Closing without commit aborts.
      */
     public CheckpointWriter newCheckpoint(PutOptions opts) throws CairnException {
-        PutSession s = begin(opts);
-        return new CheckpointWriter(s, new Ingest(this, s, s.entry("")));
+        return new CheckpointWriter(this, begin(opts));
     }
 
     /**

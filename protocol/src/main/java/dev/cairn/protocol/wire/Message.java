@@ -29,14 +29,15 @@ public sealed interface Message permits Message.Request, Message.Response {
     /** What a client sends. Every request is one frame. */
     sealed interface Request extends Message permits Hello, Ping, Cancel, Have, Show, Read, ListCheckpoints, Stats,
             Verify, Resolve, BeginPut, SessionRequest, Trim, TrashList, TrashRestore, HoldAdd, HoldRemove, Gc,
-            PolicySimulate, TrimLog, Tag {
+            PolicySimulate, TrimLog, Tag, RawPut.Request {
     }
 
     /**
      * A request that acts on a put session. The server applies the requests of one session in the
      * order they arrive; other requests may complete in any order.
      */
-    sealed interface SessionRequest extends Request permits Upload, Entry, Refs, EndEntry, PatchData, Commit, Abort {
+    sealed interface SessionRequest extends Request permits Upload, Entry, Refs, EndEntry, PatchData, Commit, Abort,
+            RawPut.SessionRequest {
         int session();
     }
 
@@ -45,7 +46,7 @@ public sealed interface Message permits Message.Request, Message.Response {
             ListPage, ListOk, StatsOk, VerifyProgress, VerifyOk, ResolveOk, BeginPutOk, UploadOk, EntryOk, RefsOk,
             EndEntryOk, PatchOk, CommitOk, AbortOk, ErrorReply, TrimOk, TrimSeries, TrimRebases, TrashPage,
             TrashListOk, TrashRestoreOk, HoldAddOk, HoldRemoveOk, GcOk, SimulationTimeline, TextPart,
-            PolicySimulateOk, TrimLogEntry, TrimLogOk, TagOk {
+            PolicySimulateOk, TrimLogEntry, TrimLogOk, TagOk, RawPut.Response {
     }
 
     // ================================================================= values

@@ -522,7 +522,11 @@ public final class MessageCodec {
                 b.writeInt(e.chunks().size());
                 e.chunks().forEach(id -> chunkId(b, id));
             }
-            default -> throw new IllegalArgumentException("no encoding for opcode " + Opcode.name(m.opcode()));
+            default -> {
+                if (!RawPutCodec.encode(m, b)) {
+                    throw new IllegalArgumentException("no encoding for opcode " + Opcode.name(m.opcode()));
+                }
+            }
         }
     }
 
@@ -595,18 +599,18 @@ public final class MessageCodec {
         b.writeShort(v);
     }
 
-    private static void u64(ByteBuf b, long v) {
+    static void u64(ByteBuf b, long v) {
         if (v < 0) {
             throw new IllegalArgumentException("u64 field must not be negative: " + v);
         }
         b.writeLong(v);
     }
 
-    private static void bool(ByteBuf b, boolean v) {
+    static void bool(ByteBuf b, boolean v) {
         b.writeByte(v ? 1 : 0);
     }
 
-    private static void str(ByteBuf b, String s) {
+    static void str(ByteBuf b, String s) {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         u16(b, bytes.length);
         b.writeBytes(bytes);
@@ -633,14 +637,14 @@ public final class MessageCodec {
         }
     }
 
-    private static void optU64(ByteBuf b, Long v) {
+    static void optU64(ByteBuf b, Long v) {
         bool(b, v != null);
         if (v != null) {
             u64(b, v);
         }
     }
 
-    private static void strs(ByteBuf b, List<String> ss) {
+    static void strs(ByteBuf b, List<String> ss) {
         b.writeInt(ss.size());
         ss.forEach(s -> str(b, s));
     }
@@ -689,11 +693,11 @@ public final class MessageCodec {
         }
     }
 
-    private static void manifestId(ByteBuf b, ManifestId id) {
+    static void manifestId(ByteBuf b, ManifestId id) {
         b.writeBytes(id.toBytes());
     }
 
-    private static void optManifestId(ByteBuf b, ManifestId id) {
+    static void optManifestId(ByteBuf b, ManifestId id) {
         bool(b, id != null);
         if (id != null) {
             manifestId(b, id);
@@ -707,7 +711,7 @@ public final class MessageCodec {
         }
     }
 
-    private static void meta(ByteBuf b, CheckpointMeta m) {
+    static void meta(ByteBuf b, CheckpointMeta m) {
         str(b, m.series());
         b.writeLong(m.createdAt().toEpochMilli());
         bool(b, m.step().isPresent());
@@ -726,7 +730,7 @@ public final class MessageCodec {
         });
     }
 
-    private static void entryHeader(ByteBuf b, EntryHeader e) {
+    static void entryHeader(ByteBuf b, EntryHeader e) {
         str(b, e.name());
         b.writeByte(e.kind().code());
         u64(b, e.size());
@@ -1134,11 +1138,11 @@ public final class MessageCodec {
             case Opcode.TRIM_LOG_OK -> new TrimLogOk(r.count(Integer.MAX_VALUE, "count"));
             case Opcode.TAG_OK -> new TagOk(tags(r));
             case Opcode.ERROR -> new ErrorReply(r.u16(), r.str(), chunkIds(r));
-            default -> null;
+            default -> RawPutCodec.decode(op, r);
         };
     }
 
-    private static long u64(ByteReader r, String what) {
+    static long u64(ByteReader r, String what) {
         long v = r.i64();
         if (v < 0) {
             throw new MalformedDataException(what + " out of range: " + Long.toUnsignedString(v));
@@ -1169,11 +1173,11 @@ public final class MessageCodec {
         return n;
     }
 
-    private static Long optU64(ByteReader r, String what) {
+    static Long optU64(ByteReader r, String what) {
         return r.bool() ? u64(r, what) : null;
     }
 
-    private static List<String> tags(ByteReader r) {
+    static List<String> tags(ByteReader r) {
         int n = r.count(r.remaining() / 2, "tag count");
         List<String> tags = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -1210,11 +1214,11 @@ public final class MessageCodec {
         return ids;
     }
 
-    private static ManifestId manifestId(ByteReader r) {
+    static ManifestId manifestId(ByteReader r) {
         return ManifestId.fromBytes(r.array(), r.skip(ManifestId.LENGTH));
     }
 
-    private static ManifestId optManifestId(ByteReader r) {
+    static ManifestId optManifestId(ByteReader r) {
         return r.bool() ? manifestId(r) : null;
     }
 
@@ -1230,7 +1234,7 @@ public final class MessageCodec {
         };
     }
 
-    private static CheckpointMeta meta(ByteReader r) {
+    static CheckpointMeta meta(ByteReader r) {
         String series = r.str();
         Instant created = Instant.ofEpochMilli(r.i64());
         OptionalLong step = r.bool() ? OptionalLong.of(r.i64()) : OptionalLong.empty();
@@ -1247,7 +1251,7 @@ public final class MessageCodec {
         return new CheckpointMeta(series, created, step, metrics, compute, derived);
     }
 
-    private static EntryHeader entryHeader(ByteReader r) {
+    static EntryHeader entryHeader(ByteReader r) {
         String name = r.str();
         EntryKind kind = EntryKind.ofCode(r.u8());
         return new EntryHeader(name, kind, u64(r, "entry size"), u64(r, "chunk count"), r.bytes(32));

@@ -27,6 +27,8 @@ public final class Opcode {
     public static final int STATS = 0x14;
     public static final int VERIFY = 0x15;
     public static final int RESOLVE = 0x16;
+    /** Writes one entry into a file descriptor passed over the local socket ({@link RawPut}). */
+    public static final int READ_FD = 0x17;
 
     // ----------------------------------------------------- put path 0x20..0x3F
     public static final int BEGIN_PUT = 0x20;
@@ -37,6 +39,13 @@ public final class Opcode {
     public static final int PATCH = 0x25;
     public static final int COMMIT = 0x26;
     public static final int ABORT = 0x27;
+    /** Raw-stream put family ({@link RawPut}): the daemon cuts, hashes and deduplicates. */
+    public static final int RAW_BEGIN = 0x28;
+    public static final int RAW_ENTRY = 0x29;
+    public static final int RAW_DATA = 0x2A;
+    public static final int RAW_END_ENTRY = 0x2B;
+    /** The open raw entry's bytes come from a file descriptor passed over the local socket. */
+    public static final int RAW_FD = 0x2C;
 
     // -------------------------------------------------- maintenance 0x40..0x5F
     /** Applies (or dry-runs) retention policies. */
@@ -80,6 +89,12 @@ public final class Opcode {
     public static final int POLICY_SIMULATE_OK = POLICY_SIMULATE | 0x80;
     public static final int TRIM_LOG_OK = TRIM_LOG | 0x80;
     public static final int TAG_OK = TAG | 0x80;
+    public static final int READ_FD_OK = READ_FD | 0x80;
+    public static final int RAW_BEGIN_OK = RAW_BEGIN | 0x80;
+    public static final int RAW_ENTRY_OK = RAW_ENTRY | 0x80;
+    public static final int RAW_DATA_OK = RAW_DATA | 0x80;
+    public static final int RAW_END_ENTRY_OK = RAW_END_ENTRY | 0x80;
+    public static final int RAW_FD_OK = RAW_FD | 0x80;
 
     // ----------------------------------------------- stream parts 0xF0..0xFE
     /** Chunks of a {@link #READ}. */
@@ -105,6 +120,8 @@ public final class Opcode {
     public static final int TRIM_LOG_ENTRY = 0xF8;
     /** A fragment of a long text announced by the frame before it (an SVG, a report as JSON). */
     public static final int TEXT_PART = 0xF9;
+    /** The daemon is ready for the descriptor of a {@link #RAW_FD} or {@link #READ_FD}: send it now. */
+    public static final int FD_READY = 0xFA;
 
     public static final int ERROR = 0xFF;
 
@@ -194,6 +211,19 @@ public final class Opcode {
             case SIMULATION_TIMELINE -> "SIMULATION_TIMELINE";
             case TRIM_LOG_ENTRY -> "TRIM_LOG_ENTRY";
             case TEXT_PART -> "TEXT_PART";
+            case READ_FD -> "READ_FD";
+            case READ_FD_OK -> "READ_FD_OK";
+            case RAW_BEGIN -> "RAW_BEGIN";
+            case RAW_BEGIN_OK -> "RAW_BEGIN_OK";
+            case RAW_ENTRY -> "RAW_ENTRY";
+            case RAW_ENTRY_OK -> "RAW_ENTRY_OK";
+            case RAW_DATA -> "RAW_DATA";
+            case RAW_DATA_OK -> "RAW_DATA_OK";
+            case RAW_END_ENTRY -> "RAW_END_ENTRY";
+            case RAW_END_ENTRY_OK -> "RAW_END_ENTRY_OK";
+            case RAW_FD -> "RAW_FD";
+            case RAW_FD_OK -> "RAW_FD_OK";
+            case FD_READY -> "FD_READY";
             case ERROR -> "ERROR";
             default -> String.format("0x%02x", op);
         };

@@ -36,8 +36,8 @@ class ProtocolDocTest {
                 }
             }
         }
-        assertThat(rows).isEqualTo(27); // 3 connection + 7 queries + 8 put path + 9 maintenance
-        for (int part = 0xF0; part <= Opcode.TEXT_PART; part++) {
+        assertThat(rows).isEqualTo(33); // 3 connection + 8 queries + 13 put path + 9 maintenance
+        for (int part = 0xF0; part <= Opcode.FD_READY; part++) {
             assertThat(doc()).contains(String.format("0x%02X `%s`", part, Opcode.name(part)));
         }
     }

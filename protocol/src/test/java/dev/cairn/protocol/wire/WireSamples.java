@@ -193,6 +193,26 @@ public final class WireSamples {
         m.add(new TrimLogOk(1));
         m.add(new TagOk(List.of("best", "milestone")));
         m.add(new TagOk(List.of()));
+        // The raw-stream and descriptor family (RawPut).
+        m.add(new RawPut.Begin(meta(), List.of("best"), manifestId(40), false));
+        m.add(new RawPut.Begin(meta(), List.of(), null, true));
+        m.add(new RawPut.BeginOk(7, manifestId(41)));
+        m.add(new RawPut.BeginOk(8, null));
+        m.add(new RawPut.EntryStart(7, "", EntryKind.FILE));
+        m.add(new RawPut.EntryStart(7, "a/b.bin", EntryKind.DIRECTORY));
+        m.add(new RawPut.EntryOk());
+        m.add(RawPut.Data.raw(7, "plain bytes".getBytes(StandardCharsets.UTF_8), 0, 11));
+        m.add(new RawPut.Data(7, lz4Chunk(5000).payload()));
+        m.add(new RawPut.DataOk(1L << 33));
+        m.add(new RawPut.EndEntry(7, 12345L));
+        m.add(new RawPut.EndEntry(7, null));
+        m.add(new RawPut.EndEntryOk(entry("a/b.bin", EntryKind.FILE)));
+        m.add(new RawPut.Fd(7));
+        m.add(new RawPut.FdReady());
+        m.add(new RawPut.FdOk(99));
+        m.add(new RawPut.ReadFd(manifestId(42), ""));
+        m.add(new RawPut.ReadFd(manifestId(43), "dir/file"));
+        m.add(new RawPut.ReadFdOk(1L << 40));
         m.add(new ErrorReply(Status.MISSING_CHUNKS.code(), "2 chunks missing", List.of(chunkId(20), chunkId(21))));
         m.add(new ErrorReply(Status.UNAUTHENTICATED, "wrong token ✗"));
         return m;

@@ -30,7 +30,9 @@ public record ConfigFile(
         /* the retention policies, docs/GC.md "File format" */
         @JsonProperty("policies") JsonNode policies,
         @JsonProperty("gc") GcSection gc,
-        @JsonProperty("s3") S3Section s3
+        @JsonProperty("s3") S3Section s3,
+        /* the local Unix domain socket: a path, or off */
+        @JsonProperty("socket") String socket
 ) {
 
     /** PEM files; both or neither. */

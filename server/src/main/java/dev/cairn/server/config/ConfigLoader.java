@@ -74,7 +74,7 @@ public final class ConfigLoader {
 
     /** Parses YAML text into the raw file model. */
     public static ConfigFile parse(String name, String text) {
-        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null, null);
+        ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null);
         try {
             ObjectMapper m = mapper();
             JsonNode tree = m.readTree(text);
@@ -105,6 +105,18 @@ public final class ConfigLoader {
                 .collect(Collectors.joining("."));
     }
 
+    /**
+     * A {@code socket:} value: "off" (YAML may hand it over as "false") or "" turn the local
+     * socket off; anything else is a path, relative to {@code base}.
+     */
+    public static String socket(String v, Path base) {
+        String t = v.strip();
+        if (t.isEmpty() || t.equalsIgnoreCase("off") || t.equalsIgnoreCase("false") || t.equalsIgnoreCase("none")) {
+            return DaemonConfig.SOCKET_OFF;
+        }
+        return base.resolve(t).normalize().toString();
+    }
+
     /** Applies defaults and validates; relative paths resolve against {@code base}. */
     public static DaemonConfig resolve(ConfigFile f, Path base) {
         DaemonConfig d = DaemonConfig.defaults();
@@ -113,6 +125,9 @@ public final class ConfigLoader {
         }
         if (f.data() != null) {
             d = d.withData(base.resolve(f.data()).normalize());
+        }
+        if (f.socket() != null) {
+            d = d.withSocket(socket(f.socket(), base));
         }
         if (f.tokens() != null) {
             d = d.withTokens(tokens(f.tokens()));

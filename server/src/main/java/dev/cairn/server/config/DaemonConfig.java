@@ -22,10 +22,12 @@ import java.util.Objects;
  *                 with each request)
  * @param gc       GC tunables and schedule
  * @param s3       where packs live on object storage ({@code s3:}), null: on the local disk
+ * @param socket   the local Unix domain socket: null for the default {@code <data>/cairnd.sock},
+ *                 {@link #SOCKET_OFF} for none, else its path
  */
 public record DaemonConfig(HostPort listen, Path data, Map<String, String> tokens, TlsFiles tls, HostPort metrics,
                            ServerLimits limits, RepositoryOptions store, Policies policies, GcSettings gc,
-                           S3Settings s3) {
+                           S3Settings s3, String socket) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:7433";
     public static final String DEFAULT_DATA = "./cairn-data";
@@ -46,47 +48,65 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
     /** No config file: the defaults. */
     public static DaemonConfig defaults() {
         return new DaemonConfig(HostPort.parse(DEFAULT_LISTEN), Path.of(DEFAULT_DATA), Map.of(), null, null,
-                ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults(), null);
+                ServerLimits.defaults(), RepositoryOptions.defaults(), null, GcSettings.defaults(), null, null);
+    }
+
+    /** {@code socket:} value that turns the local socket off. */
+    public static final String SOCKET_OFF = "off";
+    /** File name of the default local socket inside the data directory. */
+    public static final String SOCKET_FILE = "cairnd.sock";
+
+    /** The local socket's path, or null when it is off. */
+    public Path socketPath() {
+        if (SOCKET_OFF.equals(socket)) {
+            return null;
+        }
+        return socket == null ? data.resolve(SOCKET_FILE) : Path.of(socket);
+    }
+
+    /** {@code s}: a path, {@link #SOCKET_OFF}, or null for the default. */
+    public DaemonConfig withSocket(String s) {
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, gc, s3, s);
     }
 
     public DaemonConfig withListen(HostPort l) {
-        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, policies, gc, s3);
+        return new DaemonConfig(l, data, tokens, tls, metrics, limits, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withData(Path d) {
-        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, policies, gc, s3);
+        return new DaemonConfig(listen, d, tokens, tls, metrics, limits, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withTokens(Map<String, String> t) {
-        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, policies, gc, s3);
+        return new DaemonConfig(listen, data, t, tls, metrics, limits, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withTls(TlsFiles t) {
-        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, policies, gc, s3);
+        return new DaemonConfig(listen, data, tokens, t, metrics, limits, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withMetrics(HostPort m) {
-        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, policies, gc, s3);
+        return new DaemonConfig(listen, data, tokens, tls, m, limits, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withLimits(ServerLimits l) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, policies, gc, s3);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, l, store, policies, gc, s3, socket);
     }
 
     public DaemonConfig withStore(RepositoryOptions s) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, policies, gc, s3);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, s, policies, gc, s3, socket);
     }
 
     public DaemonConfig withPolicies(Policies p) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, p, gc, s3);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, p, gc, s3, socket);
     }
 
     public DaemonConfig withS3(S3Settings s) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, gc, s);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, gc, s, socket);
     }
 
     public DaemonConfig withGc(GcSettings g) {
-        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, g, s3);
+        return new DaemonConfig(listen, data, tokens, tls, metrics, limits, store, policies, g, s3, socket);
     }
 
     /**

@@ -18,7 +18,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,6 +43,10 @@ final class Connection {
     private final Channel ch;
     private final FrameDecoder frames;
     private final Operations ops;
+    /** Over the Unix domain socket: descriptor passing allowed. */
+    private final boolean local;
+    /** "pid 123 uid 1000 gid 1000" of a local peer (SO_PEERCRED), for logs; "" over TCP. */
+    private volatile String peer = "";
     /** Set once by the handshake (event loop), read by workers. */
     private volatile Tenant tenant;
     /** HELLO's client name, for the audit log of trims. */
@@ -59,15 +62,27 @@ final class Connection {
     private long inFlightBytes;
     private boolean readPaused;
     private ScheduledFuture<?> handshakeTimer;
+    /** The request waiting for a passed descriptor, or null. */
+    private FdWait fdWait;
+
+    /** A RAW_FD or READ_FD that was told FD_READY and waits for the client's descriptor. */
+    private record FdWait(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd,
+                          ScheduledFuture<?> timer) {
+    }
 
     /** A request accepted and not yet answered. */
     private record InFlight(long weight, ResponseStream stream) {
     }
 
     Connection(ServerContext ctx, Channel ch, FrameDecoder frames) {
+        this(ctx, ch, frames, false);
+    }
+
+    Connection(ServerContext ctx, Channel ch, FrameDecoder frames, boolean local) {
         this.ctx = ctx;
         this.ch = ch;
         this.frames = frames;
+        this.local = local;
         this.ops = new Operations(ctx, this);
     }
 
@@ -77,6 +92,15 @@ final class Connection {
         ctx.connections.add(this);
         long open = ctx.metrics.connections.incrementAndGet();
         ctx.metrics.connectionsTotal.increment();
+        if (local && ch instanceof io.netty.channel.epoll.EpollDomainSocketChannel d) {
+            try {
+                io.netty.channel.unix.PeerCredentials pc = d.peerCredentials();
+                int[] gids = pc.gids();
+                peer = "pid " + pc.pid() + " uid " + pc.uid() + (gids.length > 0 ? " gid " + gids[0] : "");
+            } catch (java.io.IOException e) {
+                peer = "unknown peer (" + e.getMessage() + ")";
+            }
+        }
         log.debug("connection from {} opened ({} open)", remote(), open);
         if (open > ctx.limits.maxConnections()) {
             fatal(Wire.CONNECTION_ID, Status.BUSY, "too many connections (" + ctx.limits.maxConnections() + ")");
@@ -107,6 +131,12 @@ final class Connection {
                 f.stream().stop(Status.CANCELLED, "connection closed");
             }
         }
+        if (fdWait != null) {
+            FdWait w = fdWait;
+            fdWait = null;
+            w.timer().cancel(false);
+            complete(w.id(), new ErrorReply(Status.CANCELLED, "connection closed before the descriptor arrived"));
+        }
         for (ServerSession s : sessions.values()) {
             ops.abortOnClose(s);
         }
@@ -130,6 +160,9 @@ final class Connection {
                 parked++;
             }
         }
+        if (fdWait != null) {
+            parked++; // a descriptor the client never sends
+        }
         // Idle with nothing running, or with only streams the client stopped reading.
         if (inFlight.size() == parked) {
             fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "idle for " + ctx.limits.wire().idleTimeoutSeconds()
@@ -138,6 +171,17 @@ final class Connection {
     }
 
     void onMessage(Object msg) {
+        if (msg instanceof io.netty.channel.unix.FileDescriptor fd) {
+            onDescriptor(fd);
+            return;
+        }
+        if (fdWait != null) {
+            // The client had to wait for FD_READY and send the descriptor before anything else.
+            io.netty.util.ReferenceCountUtil.release(msg);
+            fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "a frame arrived where the descriptor for request "
+                    + Integer.toUnsignedString(fdWait.id()) + " was expected");
+            return;
+        }
         try {
             if (msg instanceof DecodeFailure f) {
                 if (!f.fatal() && !Opcode.isRequest(f.opcode())) {
@@ -197,6 +241,61 @@ final class Connection {
         }
     }
 
+    /** A descriptor passed over the local socket (event loop). */
+    private void onDescriptor(io.netty.channel.unix.FileDescriptor fd) {
+        FdWait w = fdWait;
+        io.netty.channel.unix.DomainSocketChannelConfig cfg = (io.netty.channel.unix.DomainSocketChannelConfig) ch.config();
+        cfg.setReadMode(io.netty.channel.unix.DomainSocketReadMode.BYTES);
+        // The descriptor read loop would go on taking the next frame's bytes as descriptors: stop it
+        // here and restart reading (now bytes) once the loop has returned.
+        cfg.setAutoRead(false);
+        ch.eventLoop().execute(() -> {
+            if (!readPaused && !closed) {
+                ch.config().setAutoRead(true);
+            }
+        });
+        if (w == null) {
+            LocalFd.closeQuietly(fd);
+            fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "a file descriptor nobody asked for (send RAW_FD or READ_FD"
+                    + " and wait for FD_READY)");
+            return;
+        }
+        fdWait = null;
+        w.timer().cancel(false);
+        w.onFd().accept(fd);
+    }
+
+    /**
+     * Asks the client for the descriptor of request {@code id} (event loop): switches the socket to
+     * reading descriptors and sends FD_READY; {@code onFd} gets the descriptor and must close it.
+     */
+    void expectFd(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd) {
+        if (fdWait != null) {
+            // Unreachable while frames after a descriptor request are refused; answer it anyway.
+            complete(id, new ErrorReply(Status.BAD_REQUEST, "a second descriptor request while one is waiting"));
+            fatal(Wire.CONNECTION_ID, Status.BAD_REQUEST, "a second descriptor request while one is waiting");
+            return;
+        }
+        long ms = ctx.limits.handshakeTimeout().toMillis();
+        // Bytes sent instead of the descriptor are swallowed by the descriptor read (the kernel
+        // hands them over without one), so a peer that breaks the rule is found by this timer.
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+            if (fdWait != null && fdWait.id() == id && ch.isActive()) {
+                fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "no file descriptor within " + ms + " ms of FD_READY"
+                        + " (send the descriptor at once, and nothing before it)");
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+        fdWait = new FdWait(id, onFd, timer);
+        ((io.netty.channel.unix.DomainSocketChannelConfig) ch.config())
+                .setReadMode(io.netty.channel.unix.DomainSocketReadMode.FILE_DESCRIPTORS);
+        writePart(id, new dev.cairn.protocol.wire.RawPut.FdReady());
+    }
+
+    /** True over the Unix domain socket. */
+    boolean isLocal() {
+        return local;
+    }
+
     private void hello(int id, Message.Hello h) {
         if (h.minVersion() > Wire.VERSION || h.maxVersion() < Wire.MIN_VERSION || h.minVersion() > h.maxVersion()) {
             fatal(id, Status.UNSUPPORTED_VERSION, "client speaks protocol " + h.minVersion() + ".." + h.maxVersion()
@@ -210,6 +309,10 @@ final class Connection {
             return;
         }
         Tenant t = ctx.tenants.authenticate(h.token());
+        if (local) {
+            log.info("local connection from {} (client '{}'): {}", peer, h.clientName(),
+                    t == null ? "authentication failed" : "tenant " + t.name());
+        }
         if (t == null) {
             log.info("authentication failed from {} (client '{}')", remote(), h.clientName());
             fatal(id, Status.UNAUTHENTICATED, h.token().isEmpty() ? "this daemon needs a token (--token or CAIRN_TOKEN)"
@@ -262,6 +365,9 @@ final class Connection {
         }
         if (r instanceof Message.PatchData p) {
             return p.data().length + 64L;
+        }
+        if (r instanceof dev.cairn.protocol.wire.RawPut.Data d) {
+            return d.payload().length() + 64L;
         }
         if (r instanceof Message.Have h) {
             return 32L * h.ids().size();
@@ -441,8 +547,8 @@ final class Connection {
         return id;
     }
 
-    SocketAddress remote() {
-        return ch.remoteAddress();
+    Object remote() {
+        return local ? "local socket (" + peer + ")" : ch.remoteAddress();
     }
 
     /** For shutdown: stops every running stream (event loop). */

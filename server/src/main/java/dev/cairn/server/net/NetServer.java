@@ -54,6 +54,9 @@ public final class NetServer {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel listener;
+    /** The Unix domain socket listener, or null (off, or no epoll). */
+    private volatile Channel local;
+    private volatile java.nio.file.Path localPath;
 
     private NetServer(ServerContext ctx, EventLoopGroup boss, EventLoopGroup workers, Channel listener) {
         this.ctx = ctx;
@@ -101,7 +104,7 @@ public final class NetServer {
                             p.addLast("frames", frames);
                             p.addLast("codec", codec);
                             p.addLast("idle", new IdleStateHandler(0, 0, idle));
-                            p.addLast("handler", new RequestHandler(ctx, frames));
+                            p.addLast("handler", new RequestHandler(ctx, frames, false));
                         }
                     });
             InetSocketAddress addr = new InetSocketAddress(config.listen().host(), config.listen().port());
@@ -117,7 +120,23 @@ public final class NetServer {
             log.info("listening on {} ({}{}, {} worker threads)", HostPort.of((InetSocketAddress) ch.localAddress()),
                     epoll ? "epoll" : "nio",
                     ssl != null ? ", TLS" : "", threads);
-            return new NetServer(ctx, boss, workers, ch);
+            NetServer server = new NetServer(ctx, boss, workers, ch);
+            java.nio.file.Path socket = config.socketPath();
+            if (socket != null && !epoll) {
+                log.warn("local socket {} is off: it needs Netty's epoll transport (Linux); clients use TCP", socket);
+            } else if (socket != null && config.socket() == null
+                    && socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > LocalSocket.MAX_PATH) {
+                log.warn("local socket off: the default path {} is longer than the {} bytes a Unix socket address"
+                        + " holds; set 'socket:' in cairn.yaml (or --socket) to a shorter path", socket, LocalSocket.MAX_PATH);
+            } else if (socket != null) {
+                try {
+                    server.bindLocal(socket, traffic, codec, idle);
+                } catch (IOException | RuntimeException e) {
+                    ch.close().awaitUninterruptibly();
+                    throw e;
+                }
+            }
+            return server;
         } catch (IOException | RuntimeException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -126,7 +145,55 @@ public final class NetServer {
         }
     }
 
-    /** "127.0.0.1:7433" (no leading slash, IPv6 in brackets). */
+    /**
+     * Listens on the Unix domain socket {@code path} as well: same pipeline as TCP without TLS,
+     * plus descriptor passing (docs/PROTOCOL.md, "The local socket").
+     */
+    private void bindLocal(java.nio.file.Path path, TrafficCounter traffic, MessageCodecHandler codec, int idle)
+            throws IOException {
+        LocalSocket.prepare(path);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
+                .childHandler(new ChannelInitializer<io.netty.channel.epoll.EpollDomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(io.netty.channel.epoll.EpollDomainSocketChannel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        FrameDecoder frames = new FrameDecoder(Wire.HANDSHAKE_MAX_FRAME);
+                        p.addLast("traffic", traffic);
+                        p.addLast("frames", frames);
+                        p.addLast("codec", codec);
+                        p.addLast("idle", new IdleStateHandler(0, 0, idle));
+                        p.addLast("handler", new RequestHandler(ctx, frames, true));
+                    }
+                });
+        Channel ch;
+        try {
+            ch = b.bind(new io.netty.channel.unix.DomainSocketAddress(path.toFile())).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding " + path);
+        } catch (Exception e) {
+            throw new IOException("cannot listen on local socket " + path + ": " + e.getMessage(), e);
+        }
+        try {
+            LocalSocket.restrict(path);
+        } catch (IOException e) {
+            ch.close().awaitUninterruptibly();
+            throw new IOException("cannot restrict local socket " + path + " to its owner: " + e.getMessage(), e);
+        }
+        local = ch;
+        localPath = path;
+        log.info("listening on local socket {} (mode 0600, descriptor passing)", path);
+    }
+
+    /** The local socket's path, or null if there is none. */
+    public java.nio.file.Path localSocket() {
+        return localPath;
+    }
+
 
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();
@@ -149,6 +216,15 @@ public final class NetServer {
         long deadline = System.nanoTime() + grace.toNanos();
         ctx.shuttingDown = true;
         listener.close().awaitUninterruptibly();
+        Channel l = local;
+        if (l != null) {
+            l.close().awaitUninterruptibly();
+            try {
+                java.nio.file.Files.deleteIfExists(localPath);
+            } catch (IOException e) {
+                log.warn("cannot remove local socket {}: {}", localPath, e.toString());
+            }
+        }
         List<Connection> conns = List.copyOf(ctx.connections);
         for (Connection c : conns) {
             c.stopStreams(Status.SHUTTING_DOWN, "the daemon is shutting down");

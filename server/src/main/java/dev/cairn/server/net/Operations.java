@@ -67,10 +67,12 @@ final class Operations {
 
     private final ServerContext ctx;
     private final Connection conn;
+    private final RawPutOps raw;
 
     Operations(ServerContext ctx, Connection conn) {
         this.ctx = ctx;
         this.conn = conn;
+        this.raw = new RawPutOps(ctx, conn, this);
     }
 
     /**
@@ -78,6 +80,10 @@ final class Operations {
      * start, or null when the request was handed off or answered.
      */
     ResponseStream dispatch(int id, Message.Request req) {
+        if (RawPutOps.handles(req)) {
+            raw.dispatch(id, req);
+            return null;
+        }
         if (req instanceof SessionRequest r) {
             session(id, r);
             return null;
@@ -281,12 +287,12 @@ final class Operations {
         });
     }
 
-    private interface Step {
+    interface Step {
         Message run() throws Exception;
     }
 
     /** Runs a session request on its turn and answers it. */
-    private void onTurn(int id, ServerSession s, SessionRequest r, Step step) {
+    void onTurn(int id, ServerSession s, SessionRequest r, Step step) {
         if (conn.isClosed()) {
             conn.fail(id, Status.CANCELLED, "connection closed"); // nobody reads it; frees the slot
             return;
@@ -302,7 +308,7 @@ final class Operations {
         }
     }
 
-    private void sessionFailed(int id, ServerSession s, SessionRequest r, Throwable t) {
+    void sessionFailed(int id, ServerSession s, SessionRequest r, Throwable t) {
         ErrorReply e = Errors.toReply(t, name(r) + " in session " + Integer.toUnsignedString(s.id));
         if (Errors.endsSession(e.status()) || (s.isDelta() && r instanceof Commit)) {
             endSession(s, true);
@@ -343,6 +349,9 @@ final class Operations {
     private EncodedChunk[] verifyUpload(ServerSession s, Upload u) throws CairnException {
         if (s.isDelta()) {
             throw new CairnException(Status.BAD_REQUEST, "UPLOAD in a delta (mode 1) session: send PATCHes");
+        }
+        if (s.isRaw()) {
+            throw new CairnException(Status.BAD_REQUEST, "UPLOAD in a raw session: send RAW_DATA");
         }
         int max = ctx.limits.wire().maxUploadChunks();
         if (u.chunks().size() > max) {
@@ -427,6 +436,9 @@ final class Operations {
         if (s.isDelta()) {
             throw new CairnException(Status.BAD_REQUEST, "ENTRY in a delta (mode 1) session: send PATCHes");
         }
+        if (s.isRaw()) {
+            throw new CairnException(Status.BAD_REQUEST, "ENTRY in a raw session: send RAW_ENTRY");
+        }
         if (s.entry != null) {
             throw new CairnException(Status.BAD_REQUEST, "ENTRY '" + e.name() + "' while entry '" + s.entryName
                     + "' is open: send END_ENTRY first");
@@ -491,11 +503,12 @@ final class Operations {
         if (s.isDelta()) {
             s.put.applyPatches(s.patches);
             s.patches.clear();
-        } else if (s.entry != null) {
-            throw new CairnException(Status.BAD_REQUEST, "COMMIT while an entry is open: send END_ENTRY first");
+        } else if (s.entry != null || (s.isRaw() && s.raw.entryOpen())) {
+            throw new CairnException(Status.BAD_REQUEST, "COMMIT while an entry is open: send "
+                    + (s.isRaw() ? "RAW_END_ENTRY" : "END_ENTRY") + " first");
         }
         S3Stores.checkWritable(s.tenant.repo()); // a commit without new data touches no pack
-        PutResult r = s.put.commit();
+        PutResult r = s.isRaw() ? s.raw.commit() : s.put.commit();
         endSession(s, false);
         long nanos = System.nanoTime() - s.startNanos;
         ctx.metrics.putLatency.record(nanos);
@@ -522,7 +535,9 @@ final class Operations {
             return;
         }
         try {
-            if (abort) {
+            if (abort && s.isRaw()) {
+                s.raw.abort();
+            } else if (abort) {
                 s.put.abort();
             }
         } catch (RuntimeException e) {

@@ -15,16 +15,23 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
     private final ServerContext ctx;
     private final FrameDecoder frames;
+    /** A connection over the Unix domain socket (descriptor passing allowed). */
+    private final boolean local;
     private Connection conn;
 
     RequestHandler(ServerContext ctx, FrameDecoder frames) {
+        this(ctx, frames, false);
+    }
+
+    RequestHandler(ServerContext ctx, FrameDecoder frames, boolean local) {
         this.ctx = ctx;
         this.frames = frames;
+        this.local = local;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext c) {
-        conn = new Connection(ctx, c.channel(), frames);
+        conn = new Connection(ctx, c.channel(), frames, local);
         conn.onActive();
         c.fireChannelActive();
     }

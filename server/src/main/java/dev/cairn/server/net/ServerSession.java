@@ -3,6 +3,7 @@ package dev.cairn.server.net;
 import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.wire.Message.BeginPut;
 import dev.cairn.server.tenant.Tenant;
+import dev.cairn.store.CheckpointWriter;
 import dev.cairn.store.EntryBuilder;
 import dev.cairn.protocol.manifest.Patch;
 import dev.cairn.store.PutSession;
@@ -18,6 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the fields need no locking: each task happens-after the previous one.
  */
 final class ServerSession {
+    /** Internal mode of a raw-stream session (RAW_BEGIN); not a BEGIN_PUT mode on the wire. */
+    static final int MODE_RAW = 2;
     final int id;
     final int mode;
     final Tenant tenant;
@@ -27,6 +30,8 @@ final class ServerSession {
     final long startNanos = System.nanoTime();
     final SerialQueue queue;
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** A raw-stream session's writer (the store's ingest cuts, hashes and dedups); null otherwise. */
+    final CheckpointWriter raw;
 
     EntryBuilder entry;
     String entryName;
@@ -42,6 +47,22 @@ final class ServerSession {
         this.put = put;
         this.parentHeader = parentHeader;
         this.queue = new SerialQueue(pool);
+        this.raw = null;
+    }
+
+    /** A raw-stream session. */
+    ServerSession(int id, Tenant tenant, CheckpointWriter raw, Executor pool) {
+        this.id = id;
+        this.mode = MODE_RAW;
+        this.tenant = tenant;
+        this.put = raw.session();
+        this.parentHeader = null;
+        this.queue = new SerialQueue(pool);
+        this.raw = raw;
+    }
+
+    boolean isRaw() {
+        return raw != null;
     }
 
     boolean isDelta() {

@@ -102,9 +102,9 @@ final class Connection implements FrameBudget {
         int waiting = ctx.unauthenticated.incrementAndGet();
         countedUnauthenticated = true;
         log.debug("connection from {} opened ({} open)", remote(), open);
-        if (open > ctx.limits.maxConnections()) {
-            refuse("max_connections", Status.BUSY, Wire.CONNECTION_ID, "-", "too many connections (limits.max_connections: "
-                    + ctx.limits.maxConnections() + "); retry later");
+        if (ctx.authenticated.get() >= ctx.limits.maxConnections()) {
+            // No room for it after HELLO either: say so at once.
+            refuse("max_connections", Status.BUSY, Wire.CONNECTION_ID, "-", tooMany());
             return;
         }
         if (waiting > ctx.limits.maxUnauthenticatedConnections()) {
@@ -138,6 +138,7 @@ final class Connection implements FrameBudget {
         if (tenantSlot != null) {
             tenantSlot.decrementAndGet();
             tenantSlot = null;
+            ctx.authenticated.decrementAndGet();
         }
         long open = ctx.metrics.connections.decrementAndGet();
         if (handshakeTimer != null) {
@@ -258,10 +259,16 @@ final class Connection implements FrameBudget {
                     : "wrong token");
             return;
         }
+        if (ctx.authenticated.incrementAndGet() > ctx.limits.maxConnections()) {
+            ctx.authenticated.decrementAndGet();
+            refuse("max_connections", Status.BUSY, id, t.name(), tooMany());
+            return;
+        }
         AtomicInteger slots = ctx.tenantConnections(t);
         int max = ctx.limits.maxConnectionsPerTenant();
         if (slots.incrementAndGet() > max) {
             slots.decrementAndGet();
+            ctx.authenticated.decrementAndGet();
             refuse("max_connections_per_tenant", Status.BUSY, id, t.name(), "tenant " + t.name() + " has " + max
                     + " connections open, the limit (limits.max_connections_per_tenant); close one or retry later");
             return;
@@ -426,6 +433,10 @@ final class Connection implements FrameBudget {
         log.debug("connection from {} (tenant {}): a frame of {} bytes waits for room in the in-flight budget"
                 + " ({} of {} bytes used)", remote(), tenantName(), bytes, b.used(), b.max());
         b.waitForRoom(this, bytes);
+    }
+
+    private String tooMany() {
+        return "too many connections (limits.max_connections: " + ctx.limits.maxConnections() + "); retry later";
     }
 
     private void leaveUnauthenticated() {

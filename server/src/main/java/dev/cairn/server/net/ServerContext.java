@@ -30,6 +30,8 @@ final class ServerContext {
     private final ConcurrentHashMap<String, AtomicInteger> tenantConnections = new ConcurrentHashMap<>();
     /** Connections open now that have not completed HELLO. */
     final AtomicInteger unauthenticated = new AtomicInteger();
+    /** Connections open now that completed HELLO (what {@code max_connections} bounds). */
+    final AtomicInteger authenticated = new AtomicInteger();
     final String serverVersion;
     /** Trims, GC, holds, tags and the trash, with the daemon's clock and policies. */
     final Maintenance maint;

@@ -169,8 +169,10 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
      *                              a heartbeat part while the daemon works on it
      * @param maxInFlightBytesPerTenant the in-flight bound (requests and frames being received)
      *                              of one tenant over all its connections, so one tenant cannot
-     *                              take the whole {@code maxInFlightBytesTotal}
-     * @param maxConnectionsPerTenant authenticated connections of one tenant; HELLO beyond gets BUSY
+     *                              take the whole {@code maxInFlightBytesTotal}; 0: the default,
+     *                              see {@link #inFlightBytesPerTenant(int)}
+     * @param maxConnectionsPerTenant authenticated connections of one tenant; HELLO beyond gets BUSY;
+     *                              0: the default, see {@link #connectionsPerTenant(int)}
      * @param maxUnauthenticatedConnections connections that have not completed HELLO; beyond: BUSY
      */
     public record ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
@@ -178,8 +180,8 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
                                Duration heartbeatInterval, long maxInFlightBytesPerTenant,
                                int maxConnectionsPerTenant, int maxUnauthenticatedConnections) {
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
-        /** {@code limits.max_unauthenticated_connections} unless set. */
-        public static final int DEFAULT_MAX_UNAUTHENTICATED = 256;
+        /** {@code limits.max_unauthenticated_connections} unless set (at most 64 MiB of handshake frames). */
+        public static final int DEFAULT_MAX_UNAUTHENTICATED = 1024;
 
         public ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
                             Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
@@ -192,18 +194,31 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
                             Duration handshakeTimeout, Duration shutdownGrace, int workerThreads,
                             Duration heartbeatInterval) {
             this(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout, shutdownGrace,
-                    workerThreads, heartbeatInterval, defaultPerTenantBytes(maxInFlightBytes, maxInFlightBytesTotal),
-                    defaultPerTenantConnections(maxConnections), DEFAULT_MAX_UNAUTHENTICATED);
+                    workerThreads, heartbeatInterval, 0, 0, DEFAULT_MAX_UNAUTHENTICATED);
         }
 
-        /** Half of the total, at least one connection's budget. */
-        public static long defaultPerTenantBytes(long maxInFlightBytes, long maxInFlightBytesTotal) {
-            return Math.max(maxInFlightBytes, maxInFlightBytesTotal / 2);
+        /**
+         * The in-flight bytes one tenant may hold in a daemon serving {@code tenants} tenants: as
+         * configured, else the whole total with one tenant and half of it (at least
+         * {@code maxInFlightBytes}) with more.
+         */
+        public long inFlightBytesPerTenant(int tenants) {
+            if (maxInFlightBytesPerTenant > 0) {
+                return maxInFlightBytesPerTenant;
+            }
+            return tenants <= 1 ? maxInFlightBytesTotal : Math.max(maxInFlightBytes, maxInFlightBytesTotal / 2);
         }
 
-        /** A quarter of {@code max_connections}, at least 1. */
-        public static int defaultPerTenantConnections(int maxConnections) {
-            return Math.max(1, maxConnections / 4);
+        /**
+         * The connections one tenant may hold in a daemon serving {@code tenants} tenants: as
+         * configured, else all of {@code maxConnections} with one tenant and a quarter of them (at
+         * least 1) with more.
+         */
+        public int connectionsPerTenant(int tenants) {
+            if (maxConnectionsPerTenant > 0) {
+                return maxConnectionsPerTenant;
+            }
+            return tenants <= 1 ? maxConnections : Math.max(1, maxConnections / 4);
         }
 
         public ServerLimits {
@@ -214,16 +229,17 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
                 throw new ConfigException("limits: max_in_flight_bytes must be at least 4MiB and at most"
                         + " max_in_flight_bytes_total");
             }
-            if (maxInFlightBytesPerTenant < maxInFlightBytes || maxInFlightBytesPerTenant > maxInFlightBytesTotal) {
+            if (maxInFlightBytesPerTenant != 0 && (maxInFlightBytesPerTenant < maxInFlightBytes
+                    || maxInFlightBytesPerTenant > maxInFlightBytesTotal)) {
                 throw new ConfigException("limits: max_in_flight_bytes_per_tenant must be at least max_in_flight_bytes"
                         + " and at most max_in_flight_bytes_total");
             }
             if (maxConnections < 1 || workerThreads < 1) {
                 throw new ConfigException("limits: max_connections and worker_threads must be at least 1");
             }
-            if (maxConnectionsPerTenant < 1 || maxUnauthenticatedConnections < 1) {
-                throw new ConfigException("limits: max_connections_per_tenant and max_unauthenticated_connections"
-                        + " must be at least 1");
+            if (maxConnectionsPerTenant < 0 || maxUnauthenticatedConnections < 1) {
+                throw new ConfigException("limits: max_connections_per_tenant must not be negative (0: the default)"
+                        + " and max_unauthenticated_connections must be at least 1");
             }
         }
 

@@ -265,7 +265,7 @@ final class Connection implements FrameBudget {
             return;
         }
         AtomicInteger slots = ctx.tenantConnections(t);
-        int max = ctx.limits.maxConnectionsPerTenant();
+        int max = ctx.connectionsPerTenant;
         if (slots.incrementAndGet() > max) {
             slots.decrementAndGet();
             ctx.authenticated.decrementAndGet();

@@ -30,6 +30,9 @@ final class ServerContext {
     private final ConcurrentHashMap<String, AtomicInteger> tenantConnections = new ConcurrentHashMap<>();
     /** Connections open now that have not completed HELLO. */
     final AtomicInteger unauthenticated = new AtomicInteger();
+    /** Per-tenant bounds in effect (the defaults depend on how many tenants there are). */
+    final int connectionsPerTenant;
+    final long inFlightBytesPerTenant;
     /** Connections open now that completed HELLO (what {@code max_connections} bounds). */
     final AtomicInteger authenticated = new AtomicInteger();
     final String serverVersion;
@@ -64,7 +67,7 @@ final class ServerContext {
     }
 
     GlobalBudget tenantBudget(dev.cairn.server.tenant.Tenant t) {
-        return tenantBudgets.computeIfAbsent(t.name(), n -> new GlobalBudget(limits.maxInFlightBytesPerTenant()));
+        return tenantBudgets.computeIfAbsent(t.name(), n -> new GlobalBudget(inFlightBytesPerTenant));
     }
 
     AtomicInteger tenantConnections(dev.cairn.server.tenant.Tenant t) {
@@ -86,6 +89,9 @@ final class ServerContext {
         this.metrics = metrics;
         this.pool = pool;
         this.budget = new GlobalBudget(limits.maxInFlightBytesTotal());
+        int n = tenants.all().size();
+        this.connectionsPerTenant = limits.connectionsPerTenant(n);
+        this.inFlightBytesPerTenant = limits.inFlightBytesPerTenant(n);
         this.handshakeBudget = new GlobalBudget((long) limits.maxUnauthenticatedConnections()
                 * dev.cairn.protocol.wire.Wire.HANDSHAKE_MAX_FRAME);
         this.serverVersion = serverVersion;

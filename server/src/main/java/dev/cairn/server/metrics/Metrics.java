@@ -47,8 +47,7 @@ public final class Metrics {
     public final LongAdder frameBudgetWaits = new LongAdder();
     /** Reasons a connection is refused or closed for lack of resources, in rendering order. */
     public static final java.util.List<String> REFUSAL_REASONS = java.util.List.of("max_connections",
-            "max_connections_per_tenant", "max_unauthenticated_connections", "handshake_timeout", "frame_timeout",
-            "out_of_memory");
+            "max_connections_per_tenant", "max_unauthenticated_connections", "handshake_timeout", "out_of_memory");
     private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
     public final LatencyHistogram putLatency = new LatencyHistogram();
     public final LatencyHistogram getLatency = new LatencyHistogram();

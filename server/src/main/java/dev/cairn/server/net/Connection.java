@@ -80,9 +80,6 @@ final class Connection implements FrameBudget {
     /** Where the frame being received is reserved (second may be null); null: nothing reserved. */
     private GlobalBudget frameFirst;
     private GlobalBudget frameSecond;
-    /** System.nanoTime() since the frame being received holds a reservation (while read); 0: none. */
-    private volatile long frameSince;
-    private long frameReserved;
 
     /** A request accepted and not yet answered. */
     private record InFlight(long weight, ResponseStream stream) {
@@ -99,7 +96,6 @@ final class Connection implements FrameBudget {
     // ================================================================ events (event loop)
 
     void onActive() {
-        ctx.startSweeper(ch.eventLoop());
         ctx.connections.add(this);
         long open = ctx.metrics.connections.incrementAndGet();
         ctx.metrics.connectionsTotal.increment();
@@ -411,8 +407,6 @@ final class Connection implements FrameBudget {
         }
         frameFirst = first;
         frameSecond = second;
-        frameReserved = bytes;
-        frameSince = System.nanoTime();
         ctx.metrics.frameBytes(bytes);
         return true;
     }
@@ -423,8 +417,6 @@ final class Connection implements FrameBudget {
         GlobalBudget second = frameSecond;
         frameFirst = null;
         frameSecond = null;
-        frameSince = 0;
-        frameReserved = 0;
         ctx.metrics.frameBytes(-bytes);
         if (second != null) {
             second.release(bytes);
@@ -447,29 +439,6 @@ final class Connection implements FrameBudget {
         return "too many connections (limits.max_connections: " + ctx.limits.maxConnections() + "); retry later";
     }
 
-    /**
-     * Called about once a second from any thread: a frame that holds a reservation must arrive
-     * within {@code idle_timeout} of reading time (time the daemon holds the reading back does not
-     * count), or a peer trickling bytes could keep its share of the budget for ever.
-     */
-    void checkFrameDeadline(long now) {
-        long since = frameSince;
-        if (since == 0 || now - since < ctx.limits.wire().idleTimeoutSeconds() * 1_000_000_000L) {
-            return;
-        }
-        runOnLoop(() -> {
-            if (frameSince != since || closing || closed) {
-                return;
-            }
-            if (readPaused || frameWaiting) {
-                frameSince = System.nanoTime(); // not the peer's fault: count from when reading resumes
-                return;
-            }
-            refuse("frame_timeout", Status.TIMEOUT, Wire.CONNECTION_ID, tenantName(), "a frame of " + frameReserved
-                    + " bytes did not arrive within " + ctx.limits.wire().idleTimeoutSeconds() + " s (idle_timeout)");
-        });
-    }
-
     private void leaveUnauthenticated() {
         if (countedUnauthenticated) {
             countedUnauthenticated = false;
@@ -486,7 +455,7 @@ final class Connection implements FrameBudget {
         ctx.metrics.refused(reason);
         long suppressed = ctx.warnAllowed(reason, WARN_EVERY_NANOS);
         if (suppressed >= 0) {
-            log.warn("refused connection from {} (tenant {}): {}{}", remote(), tenantLabel, message,
+            log.warn("closing connection from {} (tenant {}): {}{}", remote(), tenantLabel, message,
                     suppressed > 0 ? " (" + suppressed + " more refused for this reason since the last warning)" : "");
         }
         fatal(id, status, message);

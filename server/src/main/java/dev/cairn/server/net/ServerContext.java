@@ -43,23 +43,6 @@ final class ServerContext {
     final AtomicInteger activeRequests = new AtomicInteger();
     volatile boolean shuttingDown;
 
-    private final java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
-
-    /**
-     * Starts, once, the task that checks every second that frames being received keep arriving
-     * ({@link Connection#checkFrameDeadline}); it runs on {@code loop} and ends with it.
-     */
-    void startSweeper(io.netty.channel.EventLoop loop) {
-        if (sweeping.compareAndSet(false, true)) {
-            loop.scheduleAtFixedRate(() -> {
-                long now = System.nanoTime();
-                for (Connection c : connections) {
-                    c.checkFrameDeadline(now);
-                }
-            }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
-        }
-    }
-
     /** Reason → [nanoTime of the last warning, refusals since]. */
     private final ConcurrentHashMap<String, long[]> warned = new ConcurrentHashMap<>();
 

@@ -44,6 +44,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void perTenantLimitsDefaultToSharesOfTheDaemonsAndAreChecked() throws Exception {
+        var l = load("limits: {max_connections: 100, max_in_flight_bytes_total: 1GiB}").limits();
+        assertThat(l.connectionsPerTenant(1)).as("one tenant: every slot").isEqualTo(100);
+        assertThat(l.connectionsPerTenant(3)).isEqualTo(25);
+        assertThat(l.inFlightBytesPerTenant(1)).isEqualTo(1L << 30);
+        assertThat(l.inFlightBytesPerTenant(3)).isEqualTo(512L << 20);
+        assertThat(l.maxUnauthenticatedConnections()).isEqualTo(1024);
+        fails("limits: {max_in_flight_bytes_per_tenant: 1MiB}", "max_in_flight_bytes_per_tenant");
+        fails("limits: {max_in_flight_bytes_per_tenant: 2GiB}", "max_in_flight_bytes_per_tenant");
+        fails("limits: {max_unauthenticated_connections: 0}", "max_unauthenticated_connections");
+    }
+
+    @Test
     void everySection() throws Exception {
         DaemonConfig c = load("""
                 listen: 0.0.0.0:7500
@@ -68,6 +81,9 @@ class ConfigLoaderTest {
                   handshake_timeout: 3s
                   shutdown_grace: 1m
                   worker_threads: 5
+                  max_in_flight_bytes_per_tenant: 256MiB
+                  max_connections_per_tenant: 7
+                  max_unauthenticated_connections: 9
                 store:
                   chunker: {min: 2KiB, avg: 8KiB, max: 32KiB}
                   pack_target_bytes: 8MiB
@@ -95,6 +111,9 @@ class ConfigLoaderTest {
         assertThat(l.handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(l.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
         assertThat(l.workerThreads()).isEqualTo(5);
+        assertThat(l.inFlightBytesPerTenant(2)).isEqualTo(256L << 20);
+        assertThat(l.connectionsPerTenant(2)).isEqualTo(7);
+        assertThat(l.maxUnauthenticatedConnections()).isEqualTo(9);
         assertThat(c.store().chunker()).isEqualTo(new ChunkerParams(2048, 8192, 32768));
         assertThat(c.store().packTargetBytes()).isEqualTo(8 << 20);
         assertThat(c.store().maxChainDepth()).isEqualTo(4);

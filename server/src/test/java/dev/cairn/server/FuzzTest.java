@@ -136,6 +136,81 @@ class FuzzTest {
         }
     }
 
+    /**
+     * Issue 10 items 4 and 6 as an abuse case: rounds of connections of one tenant announcing large
+     * UPLOAD frames and sending part of them, plus connections that announce a HELLO-sized frame
+     * and never finish it, beside an honest client of another tenant. The bytes reserved for
+     * frames stay inside the budgets, the honest client's puts are bit-exact, and every
+     * reservation comes back when the attackers leave.
+     */
+    @Test
+    void partialFramesOfOneTenantBesideAnHonestOne() throws Exception {
+        String tokenA = "fuzz-token-of-tenant-a-0001";
+        String tokenB = "fuzz-token-of-tenant-b-0002";
+        // 4 MiB per connection, 32 MiB in all: each of the two tenants may hold 16 MiB.
+        var limits = new dev.cairn.server.config.DaemonConfig.ServerLimits(
+                dev.cairn.protocol.wire.Limits.defaults(), 4L << 20, 32L << 20, 200, java.time.Duration.ofSeconds(10),
+                java.time.Duration.ofSeconds(10), 4);
+        CairnDaemon daemon = CairnDaemon.start(DaemonFixture.config(dir.resolve("abuse")).withLimits(limits)
+                .withTokens(java.util.Map.of(tokenA, "a", tokenB, "b")));
+        Random r = new Random(SEED ^ 0x1004);
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newCachedThreadPool(t -> {
+            Thread th = new Thread(t, "abuse-writer");
+            th.setDaemon(true);
+            return th;
+        });
+        int frames = 0;
+        try (WireDriver honest = WireDriver.open(daemon.address(), tokenB)) {
+            for (int round = 0; round < 3; round++) {
+                List<WireDriver> attackers = new ArrayList<>();
+                int tenantFrames = 6 + r.nextInt(7);
+                int handshakeFrames = 2 + r.nextInt(6);
+                try {
+                    for (int i = 0; i < tenantFrames + handshakeFrames; i++) {
+                        boolean tenant = i < tenantFrames;
+                        WireDriver a = tenant ? WireDriver.open(daemon.address(), tokenA)
+                                : WireDriver.connect(daemon.address());
+                        attackers.add(a);
+                        int length = tenant ? (1 << 20) + r.nextInt(11 << 20) : 1024 + r.nextInt(63 << 10);
+                        byte[] part = randomBytes(r, r.nextInt(Math.min(length - 6, 1 << 20)));
+                        java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(10);
+                        head.putInt(length).put((byte) (tenant ? dev.cairn.protocol.wire.Opcode.UPLOAD
+                                : dev.cairn.protocol.wire.Opcode.HELLO)).putInt(5 + i).put((byte) 1);
+                        frames++;
+                        writers.execute(() -> {
+                            try {
+                                a.sendRaw(head.array());
+                                a.sendRaw(part);
+                            } catch (IOException e) {
+                                // closed while blocked in the write
+                            }
+                        });
+                    }
+                    BadInputTest.waitFor(() -> daemon.connections() == attackers.size() + 1);
+                    byte[] b = DaemonFixture.data(r.nextLong(), 100_000 + r.nextInt(200_000));
+                    CommitOk ok = honest.put("abuse/honest", T0.plusSeconds(round), b);
+                    assertThat(honest.read(ok.id(), "")).isEqualTo(b);
+                    // A's frames within A's 16 MiB; handshake frames at most 64 KiB each; the honest ones small.
+                    long bound = (16L << 20) + (long) handshakeFrames * (64 << 10) + (1 << 20);
+                    assertThat(daemon.metrics().bufferedFrameBytes.get()).isLessThanOrEqualTo(bound);
+                    assertThat(daemon.metrics().bufferedFrameBytesPeak.get())
+                            .isLessThanOrEqualTo((32L << 20) + (long) handshakeFrames * (64 << 10));
+                } finally {
+                    for (WireDriver a : attackers) {
+                        a.close();
+                    }
+                }
+                BadInputTest.waitFor(() -> daemon.metrics().bufferedFrameBytes.get() == 0
+                        && daemon.connections() == 1);
+            }
+        } finally {
+            writers.shutdownNow();
+        }
+        System.out.printf("FuzzTest abuse: %d partial frames in 3 rounds, peak %d bytes reserved%n", frames,
+                daemon.metrics().bufferedFrameBytesPeak.get());
+        assertThat(daemon.stop()).isTrue();
+    }
+
     private static void healthCheck(CairnDaemon d, CommitOk good, byte[] goodData) throws IOException {
         try (WireDriver w = WireDriver.open(d.address(), "")) {
             assertThat(w.read(good.id(), "")).isEqualTo(goodData);

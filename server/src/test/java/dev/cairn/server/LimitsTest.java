@@ -111,6 +111,33 @@ class LimitsTest {
         }
     }
 
+    /**
+     * Issue 10 item 4: a frame that holds budget must keep arriving; bytes of an unfinished frame
+     * are not activity, so a trickler is closed as idle and its reservation returned.
+     */
+    @Test
+    void aTricklingFrameIsClosedAfterTheIdleTimeout() throws Exception {
+        try (WireDriver w = WireDriver.open(daemon.address(), "")) {
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(Wire.LENGTH_FIELD + Wire.HEADER);
+            head.putInt(1 << 20).put((byte) dev.cairn.protocol.wire.Opcode.UPLOAD).putInt(9).put((byte) Wire.FLAG_LAST);
+            w.sendRaw(head.array());
+            try {
+                // One byte every 250 ms: never idle for the 1 s idle timeout, but the frame never ends.
+                for (int i = 0; i < 40; i++) {
+                    w.sendRaw(new byte[1]);
+                    Thread.sleep(250);
+                }
+            } catch (java.io.IOException closed) {
+                // the daemon closed it
+            }
+            List<Envelope> got = w.drainUntilClosed();
+            assertThat(got).hasSize(1);
+            assertThat(status(got.get(0).message())).isEqualTo(Status.TIMEOUT);
+            assertThat(((ErrorReply) got.get(0).message()).message()).contains("idle");
+        }
+        BadInputTest.waitFor(() -> daemon.metrics().bufferedFrameBytes.get() == 0);
+    }
+
     @Test
     void connectionsBeyondTheLimitAreRefused() throws Exception {
         BadInputTest.waitFor(() -> daemon.connections() == 0);

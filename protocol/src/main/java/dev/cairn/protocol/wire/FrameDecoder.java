@@ -2,6 +2,7 @@ package dev.cairn.protocol.wire;
 
 import dev.cairn.protocol.Status;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
@@ -18,11 +19,24 @@ import java.util.List;
  * {@link Wire#HANDSHAKE_MAX_FRAME} bytes. A payload is copied out of the cumulation buffer into
  * its own array only once all of its bytes have arrived.
  *
- * <p>One instance per channel.
+ * <p>With a {@link FrameBudget} ({@link #budget(FrameBudget)}) every frame is reserved as soon as
+ * its length field arrives and released when the frame is handed on (or the channel closes with
+ * it unfinished), so bytes a peer announced but has not finished sending count against the
+ * receiver's memory budgets. A refused reservation stops decoding until {@link #retry()}.
+ *
+ * <p>One instance per channel; {@link #budget}, {@link #retry} and the decoding run on the
+ * channel's event loop.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private volatile int maxFrame;
     private boolean failed;
+    private FrameBudget budget;
+    /** Bytes reserved for the frame being accumulated; 0: none. */
+    private long reserved;
+    private FrameBudget reservedFrom;
+    /** A reservation was refused: decode nothing until {@link #retry()}. */
+    private boolean waiting;
+    private ChannelHandlerContext context;
 
     /** @param maxFrame the largest length field accepted, until {@link #maxFrame(int)} changes it */
     public FrameDecoder(int maxFrame) {
@@ -38,10 +52,72 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return maxFrame;
     }
 
+    /** Sets the budget frames are reserved from, from the next frame on; null: none. */
+    public void budget(FrameBudget b) {
+        this.budget = b;
+    }
+
+    /** Bytes reserved for the frame being accumulated now (0 if none). */
+    public long reserved() {
+        return reserved;
+    }
+
+    /** True while a refused reservation holds decoding back. */
+    public boolean waiting() {
+        return waiting;
+    }
+
+    /**
+     * Asks the budget again for the frame that was refused and decodes what is buffered if it
+     * is granted. Event loop; does nothing unless {@link #waiting()}.
+     */
+    public void retry() {
+        if (!waiting || context == null || context.isRemoved()) {
+            return;
+        }
+        waiting = false;
+        // An empty read re-runs the decoding over the bytes already cumulated.
+        try {
+            channelRead(context, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+            context.fireExceptionCaught(e);
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.context = ctx;
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        releaseReservation();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        try {
+            super.channelInactive(ctx);
+        } finally {
+            releaseReservation();
+        }
+    }
+
+    private void releaseReservation() {
+        if (reserved > 0) {
+            long r = reserved;
+            reserved = 0;
+            reservedFrom.release(r);
+        }
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (waiting) {
             return;
         }
         if (in.readableBytes() < Wire.LENGTH_FIELD) {
@@ -64,6 +140,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     + " frame of " + length + " bytes exceeds the limit of " + maxFrame + " bytes", true));
             return;
         }
+        if (reserved == 0 && budget != null) {
+            if (!budget.reserve(Wire.LENGTH_FIELD + length)) {
+                waiting = true;
+                return;
+            }
+            reserved = Wire.LENGTH_FIELD + length;
+            reservedFrom = budget;
+        }
         if (in.readableBytes() < Wire.LENGTH_FIELD + length) {
             return;
         }
@@ -73,11 +157,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         int flags = in.readUnsignedByte();
         byte[] payload = new byte[(int) length - Wire.HEADER];
         in.readBytes(payload);
+        // Handed on: from here the frame is the next stage's (a request's in-flight weight).
+        releaseReservation();
         out.add(new Frame(opcode, requestId, flags, payload));
     }
 
     private void fail(ByteBuf in, List<Object> out, DecodeFailure f) {
         failed = true;
+        releaseReservation();
         in.skipBytes(in.readableBytes());
         out.add(f);
     }

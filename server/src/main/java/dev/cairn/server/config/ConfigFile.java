@@ -59,7 +59,10 @@ public record ConfigFile(
             @JsonProperty("handshake_timeout") String handshakeTimeout,
             @JsonProperty("shutdown_grace") String shutdownGrace,
             @JsonProperty("worker_threads") Integer workerThreads,
-            @JsonProperty("heartbeat_interval") String heartbeatInterval) {
+            @JsonProperty("heartbeat_interval") String heartbeatInterval,
+            @JsonProperty("max_in_flight_bytes_per_tenant") String maxInFlightBytesPerTenant,
+            @JsonProperty("max_connections_per_tenant") Integer maxConnectionsPerTenant,
+            @JsonProperty("max_unauthenticated_connections") Integer maxUnauthenticatedConnections) {
     }
 
     /** Store tunables; {@code chunker} applies to stores created by this daemon only. */

@@ -250,7 +250,7 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("limits: " + e.getMessage(), e);
         }
-        return new ServerLimits(wire,
+        ServerLimits base = new ServerLimits(wire,
                 l.maxInFlightBytes() == null ? def.maxInFlightBytes()
                         : Units.bytes("limits.max_in_flight_bytes", l.maxInFlightBytes()),
                 l.maxInFlightBytesTotal() == null ? def.maxInFlightBytesTotal()
@@ -264,6 +264,11 @@ public final class ConfigLoader {
                 l.heartbeatInterval() == null ? def.heartbeatInterval()
                         : positive("limits.heartbeat_interval",
                         Units.duration("limits.heartbeat_interval", l.heartbeatInterval())));
+        return base.withTenantLimits(
+                l.maxInFlightBytesPerTenant() == null ? base.maxInFlightBytesPerTenant()
+                        : Units.bytes("limits.max_in_flight_bytes_per_tenant", l.maxInFlightBytesPerTenant()),
+                or(l.maxConnectionsPerTenant(), base.maxConnectionsPerTenant()),
+                or(l.maxUnauthenticatedConnections(), base.maxUnauthenticatedConnections()));
     }
 
     private static RepositoryOptions store(StoreSection s) {

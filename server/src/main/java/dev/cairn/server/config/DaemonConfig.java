@@ -179,23 +179,66 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
      *
      * @param wire                  what HELLO_OK announces
      * @param maxInFlightBytes      request payload bytes per connection in flight before the daemon stops reading
-     * @param maxInFlightBytesTotal the same over all connections
+     * @param maxInFlightBytesTotal the same over all connections; also bounds the bytes of frames
+     *                              being received (announced by their length field, not yet complete)
      * @param maxConnections        connections beyond this are refused with BUSY
      * @param handshakeTimeout      a connection must complete HELLO within this
      * @param shutdownGrace         how long shutdown waits for running requests and commits
      * @param workerThreads         threads for blocking store calls
      * @param heartbeatInterval     how often a long request (VERIFY, TRIM, GC, POLICY_SIMULATE) sends
      *                              a heartbeat part while the daemon works on it
+     * @param maxInFlightBytesPerTenant the in-flight bound (requests and frames being received)
+     *                              of one tenant over all its connections, so one tenant cannot
+     *                              take the whole {@code maxInFlightBytesTotal}; 0: the default,
+     *                              see {@link #inFlightBytesPerTenant(int)}
+     * @param maxConnectionsPerTenant authenticated connections of one tenant; HELLO beyond gets BUSY;
+     *                              0: the default, see {@link #connectionsPerTenant(int)}
+     * @param maxUnauthenticatedConnections connections that have not completed HELLO; beyond: BUSY
      */
     public record ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
                                Duration handshakeTimeout, Duration shutdownGrace, int workerThreads,
-                               Duration heartbeatInterval) {
+                               Duration heartbeatInterval, long maxInFlightBytesPerTenant,
+                               int maxConnectionsPerTenant, int maxUnauthenticatedConnections) {
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+        /** {@code limits.max_unauthenticated_connections} unless set (at most 64 MiB of handshake frames). */
+        public static final int DEFAULT_MAX_UNAUTHENTICATED = 1024;
 
         public ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
                             Duration handshakeTimeout, Duration shutdownGrace, int workerThreads) {
             this(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout, shutdownGrace,
                     workerThreads, DEFAULT_HEARTBEAT);
+        }
+
+        /** The per-tenant and handshake bounds at their defaults (derived from the others). */
+        public ServerLimits(Limits wire, long maxInFlightBytes, long maxInFlightBytesTotal, int maxConnections,
+                            Duration handshakeTimeout, Duration shutdownGrace, int workerThreads,
+                            Duration heartbeatInterval) {
+            this(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout, shutdownGrace,
+                    workerThreads, heartbeatInterval, 0, 0, DEFAULT_MAX_UNAUTHENTICATED);
+        }
+
+        /**
+         * The in-flight bytes one tenant may hold in a daemon serving {@code tenants} tenants: as
+         * configured, else the whole total with one tenant and half of it (at least
+         * {@code maxInFlightBytes}) with more.
+         */
+        public long inFlightBytesPerTenant(int tenants) {
+            if (maxInFlightBytesPerTenant > 0) {
+                return maxInFlightBytesPerTenant;
+            }
+            return tenants <= 1 ? maxInFlightBytesTotal : Math.max(maxInFlightBytes, maxInFlightBytesTotal / 2);
+        }
+
+        /**
+         * The connections one tenant may hold in a daemon serving {@code tenants} tenants: as
+         * configured, else all of {@code maxConnections} with one tenant and a quarter of them (at
+         * least 1) with more.
+         */
+        public int connectionsPerTenant(int tenants) {
+            if (maxConnectionsPerTenant > 0) {
+                return maxConnectionsPerTenant;
+            }
+            return tenants <= 1 ? maxConnections : Math.max(1, maxConnections / 4);
         }
 
         public ServerLimits {
@@ -206,8 +249,17 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
                 throw new ConfigException("limits: max_in_flight_bytes must be at least 4MiB and at most"
                         + " max_in_flight_bytes_total");
             }
+            if (maxInFlightBytesPerTenant != 0 && (maxInFlightBytesPerTenant < maxInFlightBytes
+                    || maxInFlightBytesPerTenant > maxInFlightBytesTotal)) {
+                throw new ConfigException("limits: max_in_flight_bytes_per_tenant must be at least max_in_flight_bytes"
+                        + " and at most max_in_flight_bytes_total");
+            }
             if (maxConnections < 1 || workerThreads < 1) {
                 throw new ConfigException("limits: max_connections and worker_threads must be at least 1");
+            }
+            if (maxConnectionsPerTenant < 0 || maxUnauthenticatedConnections < 1) {
+                throw new ConfigException("limits: max_connections_per_tenant must not be negative (0: the default)"
+                        + " and max_unauthenticated_connections must be at least 1");
             }
         }
 
@@ -218,17 +270,28 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
 
         public ServerLimits withWire(Limits l) {
             return new ServerLimits(l, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
-                    shutdownGrace, workerThreads, heartbeatInterval);
+                    shutdownGrace, workerThreads, heartbeatInterval, maxInFlightBytesPerTenant,
+                    maxConnectionsPerTenant, maxUnauthenticatedConnections);
         }
 
         public ServerLimits withHandshakeTimeout(Duration d) {
             return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, d, shutdownGrace,
-                    workerThreads, heartbeatInterval);
+                    workerThreads, heartbeatInterval, maxInFlightBytesPerTenant, maxConnectionsPerTenant,
+                    maxUnauthenticatedConnections);
         }
 
         public ServerLimits withHeartbeatInterval(Duration d) {
             return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
-                    shutdownGrace, workerThreads, d);
+                    shutdownGrace, workerThreads, d, maxInFlightBytesPerTenant, maxConnectionsPerTenant,
+                    maxUnauthenticatedConnections);
+        }
+
+        /** The per-tenant and handshake bounds replaced. */
+        public ServerLimits withTenantLimits(long inFlightBytesPerTenant, int connectionsPerTenant,
+                                             int unauthenticatedConnections) {
+            return new ServerLimits(wire, maxInFlightBytes, maxInFlightBytesTotal, maxConnections, handshakeTimeout,
+                    shutdownGrace, workerThreads, heartbeatInterval, inFlightBytesPerTenant, connectionsPerTenant,
+                    unauthenticatedConnections);
         }
     }
 }

@@ -39,6 +39,16 @@ public final class Metrics {
     public final AtomicLong connections = new AtomicLong();
     public final LongAdder connectionsTotal = new LongAdder();
     public final AtomicLong openSessions = new AtomicLong();
+    /** Bytes reserved for frames being received (length announced, not all bytes in yet). */
+    public final AtomicLong bufferedFrameBytes = new AtomicLong();
+    /** The highest {@link #bufferedFrameBytes} since start. */
+    public final AtomicLong bufferedFrameBytesPeak = new AtomicLong();
+    /** Times a connection stopped reading because a frame did not fit its budgets. */
+    public final LongAdder frameBudgetWaits = new LongAdder();
+    /** Reasons a connection is refused or closed for lack of resources, in rendering order. */
+    public static final java.util.List<String> REFUSAL_REASONS = java.util.List.of("max_connections",
+            "max_connections_per_tenant", "max_unauthenticated_connections", "handshake_timeout", "out_of_memory");
+    private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
     public final LatencyHistogram putLatency = new LatencyHistogram();
     public final LatencyHistogram getLatency = new LatencyHistogram();
     /** Trims and garbage collections, per tenant. */
@@ -52,6 +62,30 @@ public final class Metrics {
     public Metrics() {
         for (Status s : Status.values()) {
             errors.put(s, new LongAdder());
+        }
+        for (String r : REFUSAL_REASONS) {
+            refused.put(r, new LongAdder());
+        }
+    }
+
+    /** Counts a refused or resource-failed connection; {@code reason} is one of {@link #REFUSAL_REASONS}. */
+    public void refused(String reason) {
+        LongAdder a = refused.get(reason);
+        if (a == null) {
+            throw new IllegalArgumentException("unknown refusal reason " + reason);
+        }
+        a.increment();
+    }
+
+    public long refusedCount(String reason) {
+        return refused.get(reason).sum();
+    }
+
+    /** A frame's bytes were reserved (positive) or released (negative). */
+    public void frameBytes(long delta) {
+        long now = bufferedFrameBytes.addAndGet(delta);
+        if (delta > 0) {
+            bufferedFrameBytesPeak.accumulateAndGet(now, Math::max);
         }
     }
 
@@ -81,6 +115,18 @@ public final class Metrics {
         gauge(b, "cairn_connections", "Open client connections", connections.get());
         counter(b, "cairn_connections_total", "Client connections accepted", connectionsTotal.sum());
         gauge(b, "cairn_open_sessions", "Open put sessions", openSessions.get());
+        gauge(b, "cairn_buffered_frame_bytes", "Bytes reserved for frames being received (announced, not complete)",
+                bufferedFrameBytes.get());
+        gauge(b, "cairn_buffered_frame_bytes_max", "Highest cairn_buffered_frame_bytes since start",
+                bufferedFrameBytesPeak.get());
+        counter(b, "cairn_frame_budget_waits_total", "Times a connection stopped reading because a frame did not"
+                + " fit the in-flight budgets", frameBudgetWaits.sum());
+        b.append("# HELP cairn_connections_refused_total Connections refused or closed for lack of resources, by reason\n");
+        b.append("# TYPE cairn_connections_refused_total counter\n");
+        for (String r : REFUSAL_REASONS) {
+            b.append("cairn_connections_refused_total{reason=\"").append(r).append("\"} ")
+                    .append(refused.get(r).sum()).append('\n');
+        }
         b.append("# HELP cairn_errors_total ERROR responses sent, by status\n");
         b.append("# TYPE cairn_errors_total counter\n");
         errors.forEach((s, n) -> {

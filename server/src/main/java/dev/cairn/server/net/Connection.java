@@ -3,6 +3,7 @@ package dev.cairn.server.net;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.wire.DecodeFailure;
 import dev.cairn.protocol.wire.Envelope;
+import dev.cairn.protocol.wire.FrameBudget;
 import dev.cairn.protocol.wire.FrameDecoder;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.protocol.wire.Message;
@@ -34,9 +35,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * store work runs on the worker pool and answers through {@link #complete}, {@link #fail} and
  * {@link #writePart}, which are safe from any thread.
  *
+ * <p>It is also the {@link FrameBudget} of its frame decoder: a frame being received is reserved
+ * in the tenant's and the global budget (before HELLO: in the handshake budget) from its length
+ * field on, and a frame that does not fit stops the reading until a release makes room.
+ *
+ * <p>Connection slots: at most {@code max_unauthenticated_connections} connections before HELLO,
+ * {@code max_connections_per_tenant} per tenant after, {@code max_connections} in all.
+ *
  * <p>Fields marked "event loop" are touched only on the channel's event loop.
  */
-final class Connection {
+final class Connection implements FrameBudget {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
 
     private final ServerContext ctx;
@@ -61,6 +69,10 @@ final class Connection {
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
     private long inFlightBytes;
     private boolean readPaused;
+    /** The frame decoder waits for budget room. */
+    private boolean frameWaiting;
+    /** An ERROR was sent and the connection closes once it is written: never read again. */
+    private boolean closing;
     private ScheduledFuture<?> handshakeTimer;
     /** The request waiting for a passed descriptor, or null. */
     private FdWait fdWait;
@@ -69,6 +81,15 @@ final class Connection {
     private record FdWait(int id, java.util.function.Consumer<io.netty.channel.unix.FileDescriptor> onFd,
                           ScheduledFuture<?> timer) {
     }
+    /** Counted in {@link ServerContext#unauthenticated}. */
+    private boolean countedUnauthenticated;
+    /** The tenant's connection count this connection holds a slot in; null: none. */
+    private AtomicInteger tenantSlot;
+    /** The tenant's in-flight budget, once authenticated. */
+    private GlobalBudget tenantBudget;
+    /** Where the frame being received is reserved (second may be null); null: nothing reserved. */
+    private GlobalBudget frameFirst;
+    private GlobalBudget frameSecond;
 
     /** A request accepted and not yet answered. */
     private record InFlight(long weight, ResponseStream stream) {
@@ -84,6 +105,7 @@ final class Connection {
         this.frames = frames;
         this.local = local;
         this.ops = new Operations(ctx, this);
+        frames.budget(this);
     }
 
     // ================================================================ events (event loop)
@@ -101,9 +123,18 @@ final class Connection {
                 peer = "unknown peer (" + e.getMessage() + ")";
             }
         }
+        int waiting = ctx.unauthenticated.incrementAndGet();
+        countedUnauthenticated = true;
         log.debug("connection from {} opened ({} open)", remote(), open);
-        if (open > ctx.limits.maxConnections()) {
-            fatal(Wire.CONNECTION_ID, Status.BUSY, "too many connections (" + ctx.limits.maxConnections() + ")");
+        if (ctx.authenticated.get() >= ctx.limits.maxConnections()) {
+            // No room for it after HELLO either: say so at once.
+            refuse("max_connections", Status.BUSY, Wire.CONNECTION_ID, "-", tooMany());
+            return;
+        }
+        if (waiting > ctx.limits.maxUnauthenticatedConnections()) {
+            refuse("max_unauthenticated_connections", Status.BUSY, Wire.CONNECTION_ID, "-",
+                    "too many connections waiting for HELLO (limits.max_unauthenticated_connections: "
+                            + ctx.limits.maxUnauthenticatedConnections() + "); retry later");
             return;
         }
         if (ctx.shuttingDown) {
@@ -113,6 +144,7 @@ final class Connection {
         long ms = ctx.limits.handshakeTimeout().toMillis();
         handshakeTimer = ch.eventLoop().schedule(() -> {
             if (tenant == null && ch.isActive()) {
+                ctx.metrics.refused("handshake_timeout");
                 fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "no HELLO within " + ms + " ms");
             }
         }, ms, TimeUnit.MILLISECONDS);
@@ -122,6 +154,16 @@ final class Connection {
         closed = true;
         ctx.connections.remove(this);
         ctx.budget.forget(this);
+        ctx.handshakeBudget.forget(this);
+        if (tenantBudget != null) {
+            tenantBudget.forget(this);
+        }
+        leaveUnauthenticated();
+        if (tenantSlot != null) {
+            tenantSlot.decrementAndGet();
+            tenantSlot = null;
+            ctx.authenticated.decrementAndGet();
+        }
         long open = ctx.metrics.connections.decrementAndGet();
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false);
@@ -163,8 +205,9 @@ final class Connection {
         if (fdWait != null) {
             parked++; // a descriptor the client never sends
         }
-        // Idle with nothing running, or with only streams the client stopped reading.
-        if (inFlight.size() == parked) {
+        // Idle with nothing running, or with only streams the client stopped reading; not while
+        // the daemon itself holds the reading back for budget room (the client is blocked on it).
+        if (inFlight.size() == parked && !frameWaiting) {
             fatal(Wire.CONNECTION_ID, Status.TIMEOUT, "idle for " + ctx.limits.wire().idleTimeoutSeconds()
                     + " s" + (parked > 0 ? " with " + parked + " unread stream(s)" : ""));
         }
@@ -319,6 +362,23 @@ final class Connection {
                     : "wrong token");
             return;
         }
+        if (ctx.authenticated.incrementAndGet() > ctx.limits.maxConnections()) {
+            ctx.authenticated.decrementAndGet();
+            refuse("max_connections", Status.BUSY, id, t.name(), tooMany());
+            return;
+        }
+        AtomicInteger slots = ctx.tenantConnections(t);
+        int max = ctx.connectionsPerTenant;
+        if (slots.incrementAndGet() > max) {
+            slots.decrementAndGet();
+            ctx.authenticated.decrementAndGet();
+            refuse("max_connections_per_tenant", Status.BUSY, id, t.name(), "tenant " + t.name() + " has " + max
+                    + " connections open, the limit (limits.max_connections_per_tenant); close one or retry later");
+            return;
+        }
+        tenantSlot = slots;
+        leaveUnauthenticated();
+        tenantBudget = ctx.tenantBudget(t);
         clientName = h.clientName();
         tenant = t;
         clientMaxFrame = (int) Math.min(maxFrame, Integer.MAX_VALUE);
@@ -340,14 +400,18 @@ final class Connection {
         inFlight.put(id, new InFlight(weight, null));
         inFlightBytes += weight;
         ctx.budget.acquire(weight);
+        tenantBudget.acquire(weight);
         ctx.activeRequests.incrementAndGet();
         Limits l = ctx.limits.wire();
         if (!readPaused && (inFlight.size() >= l.maxInFlight() || inFlightBytes >= ctx.limits.maxInFlightBytes()
-                || ctx.budget.exhausted())) {
+                || ctx.budget.exhausted() || tenantBudget.exhausted())) {
             readPaused = true;
-            ch.config().setAutoRead(false);
+            updateRead();
             if (ctx.budget.exhausted()) {
                 ctx.budget.waitFor(this);
+            }
+            if (tenantBudget.exhausted()) {
+                tenantBudget.waitFor(this);
             }
         }
         stream = ops.dispatch(id, req);
@@ -392,21 +456,124 @@ final class Connection {
         }
         inFlightBytes -= f.weight();
         ctx.budget.release(f.weight());
+        tenantBudget.release(f.weight());
         ctx.activeRequests.decrementAndGet();
         maybeResume();
     }
 
     private void maybeResume() {
+        if (closed) {
+            return;
+        }
         Limits l = ctx.limits.wire();
-        if (readPaused && !closed && inFlight.size() <= l.maxInFlight() / 2
+        if (readPaused && inFlight.size() <= l.maxInFlight() / 2
                 && inFlightBytes <= ctx.limits.maxInFlightBytes() / 2) {
             if (!ctx.budget.belowLowMark()) {
                 ctx.budget.waitFor(this);
-                return;
+            } else if (tenantBudget != null && !tenantBudget.belowLowMark()) {
+                tenantBudget.waitFor(this);
+            } else {
+                readPaused = false;
             }
-            readPaused = false;
-            ch.config().setAutoRead(true);
         }
+        if (frameWaiting) {
+            // Asks for the frame's reservation again (and decodes what is buffered if granted);
+            // a refusal sets frameWaiting again.
+            frameWaiting = false;
+            frames.retry();
+        }
+        updateRead();
+    }
+
+    /** Reads while nothing holds the connection back. Event loop. */
+    private void updateRead() {
+        boolean read = !closed && !closing && !readPaused && !frameWaiting;
+        if (ch.config().isAutoRead() != read) {
+            ch.config().setAutoRead(read);
+        }
+    }
+
+    // ====================================================== frame budget (event loop)
+
+    @Override
+    public boolean reserve(long bytes) {
+        if (closed || closing) {
+            return false;
+        }
+        GlobalBudget first = tenant == null ? ctx.handshakeBudget : tenantBudget;
+        GlobalBudget second = tenant == null ? null : ctx.budget;
+        if (!first.tryAcquire(bytes)) {
+            waitForRoom(first, bytes);
+            return false;
+        }
+        if (second != null && !second.tryAcquire(bytes)) {
+            first.release(bytes);
+            waitForRoom(second, bytes);
+            return false;
+        }
+        frameFirst = first;
+        frameSecond = second;
+        ctx.metrics.frameBytes(bytes);
+        return true;
+    }
+
+    @Override
+    public void release(long bytes) {
+        GlobalBudget first = frameFirst;
+        GlobalBudget second = frameSecond;
+        frameFirst = null;
+        frameSecond = null;
+        ctx.metrics.frameBytes(-bytes);
+        if (second != null) {
+            second.release(bytes);
+        }
+        if (first != null) {
+            first.release(bytes);
+        }
+    }
+
+    private void waitForRoom(GlobalBudget b, long bytes) {
+        frameWaiting = true;
+        updateRead();
+        ctx.metrics.frameBudgetWaits.increment();
+        log.debug("connection from {} (tenant {}): a frame of {} bytes waits for room in the in-flight budget"
+                + " ({} of {} bytes used)", remote(), tenantName(), bytes, b.used(), b.max());
+        b.waitForRoom(this, bytes);
+    }
+
+    private String tooMany() {
+        return "too many connections (limits.max_connections: " + ctx.limits.maxConnections() + "); retry later";
+    }
+
+    private void leaveUnauthenticated() {
+        if (countedUnauthenticated) {
+            countedUnauthenticated = false;
+            ctx.unauthenticated.decrementAndGet();
+        }
+    }
+
+    /**
+     * Refuses the connection for lack of a resource: counted, logged at warn (at most once per
+     * reason every {@link #WARN_EVERY_NANOS}, with how many were not logged, so a flood of
+     * connections cannot flood the log), ERROR and close.
+     */
+    private void refuse(String reason, Status status, int id, String tenantLabel, String message) {
+        ctx.metrics.refused(reason);
+        long suppressed = ctx.warnAllowed(reason, WARN_EVERY_NANOS);
+        if (suppressed >= 0) {
+            log.warn("closing connection from {} (tenant {}): {}{}", remote(), tenantLabel, message,
+                    suppressed > 0 ? " (" + suppressed + " more refused for this reason since the last warning)" : "");
+        }
+        fatal(id, status, message);
+    }
+
+    /** Resource warnings of one kind are logged at most this often. */
+    static final long WARN_EVERY_NANOS = 10_000_000_000L;
+
+    /** The tenant's name, or "-" before HELLO, for log lines. */
+    String tenantName() {
+        Tenant t = tenant;
+        return t == null ? "-" : t.name();
     }
 
     /** Asked by the global budget (any thread) once it has room again. */
@@ -478,6 +645,7 @@ final class Connection {
         ctx.metrics.error(status);
         log.debug("closing connection from {}: {} {}", remote(), status, message);
         runOnLoop(() -> {
+            closing = true;
             if (ch.isActive()) {
                 ch.config().setAutoRead(false);
                 ch.writeAndFlush(Envelope.of(id, new ErrorReply(status, message))).addListener(ChannelFutureListener.CLOSE);

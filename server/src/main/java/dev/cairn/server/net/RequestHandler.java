@@ -66,8 +66,26 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-        // Resets, TLS handshake failures and the like: the connection is done for.
-        log.debug("connection from {} failed: {}", c.channel().remoteAddress(), cause.toString());
+        OutOfMemoryError oom = outOfMemory(cause);
+        if (oom != null) {
+            // Netty's OutOfDirectMemoryError among them: the daemon is short of memory, not the peer rude.
+            ctx.metrics.refused("out_of_memory");
+            log.warn("connection from {} (tenant {}) closed: out of memory: {}", c.channel().remoteAddress(),
+                    conn == null ? "-" : conn.tenantName(), oom.toString());
+        } else {
+            // Resets, TLS handshake failures and the like: the connection is done for.
+            log.debug("connection from {} failed: {}", c.channel().remoteAddress(), cause.toString());
+        }
         c.close();
+    }
+
+    /** The OutOfMemoryError in {@code t}'s cause chain (Netty wraps it in a DecoderException), or null. */
+    static OutOfMemoryError outOfMemory(Throwable t) {
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+            if (t instanceof OutOfMemoryError e) {
+                return e;
+            }
+        }
+        return null;
     }
 }

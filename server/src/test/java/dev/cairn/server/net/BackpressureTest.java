@@ -191,6 +191,59 @@ class BackpressureTest {
         assertThat(x.config().isAutoRead()).isTrue();
     }
 
+    /** UPLOAD's frame header announcing a frame of {@code length}, then {@code extra} payload bytes. */
+    private static io.netty.buffer.ByteBuf partialUpload(int length, int extra) {
+        io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
+        b.writeInt(length).writeByte(dev.cairn.protocol.wire.Opcode.UPLOAD).writeInt(7).writeByte(Wire.FLAG_LAST);
+        b.writeZero(extra);
+        return b;
+    }
+
+    private EmbeddedChannel wired(ServerContext shared) {
+        FrameDecoder frames = new FrameDecoder(Wire.HANDSHAKE_MAX_FRAME);
+        EmbeddedChannel c = new EmbeddedChannel(frames, new dev.cairn.protocol.wire.MessageCodecHandler(),
+                new RequestHandler(shared, frames));
+        c.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(dev.cairn.protocol.wire.MessageCodec.encode(
+                Envelope.of(1, new Message.Hello(1, 1, Wire.MIN_MAX_FRAME, "", "f")))));
+        io.netty.util.ReferenceCountUtil.release(c.readOutbound());
+        return c;
+    }
+
+    @Test
+    void aFrameBeingReceivedHoldsTheBudgetsUntilItEndsOrItsConnectionCloses() {
+        DaemonConfig.ServerLimits limits = new DaemonConfig.ServerLimits(Limits.defaults(), 4L << 20, 8L << 20, 100,
+                Duration.ofSeconds(10), Duration.ofSeconds(1), 1);
+        Metrics metrics = new Metrics();
+        ServerContext shared = new ServerContext(limits, tenants, metrics, pool, "test");
+        GlobalBudget tenant = shared.tenantBudget(tenants.all().iterator().next());
+        EmbeddedChannel x = wired(shared);
+        assertThat(shared.handshakeBudget.used()).as("the HELLO's reservation returned").isZero();
+        long frame = (5 << 20) + Wire.LENGTH_FIELD;
+        x.writeInbound(partialUpload(5 << 20, 1000));
+        assertThat(shared.budget.used()).isEqualTo(frame);
+        assertThat(tenant.used()).isEqualTo(frame);
+        assertThat(metrics.bufferedFrameBytes.get()).isEqualTo(frame);
+
+        EmbeddedChannel y = wired(shared);
+        y.writeInbound(partialUpload(5 << 20, 1000));
+        assertThat(y.config().isAutoRead()).as("10 MiB announced, 8 MiB budget: y is not read").isFalse();
+        assertThat(shared.budget.used()).isEqualTo(frame);
+
+        x.close();
+        assertThat(y.config().isAutoRead()).as("x's reservation returned: y reads again").isTrue();
+        assertThat(shared.budget.used()).isEqualTo(frame);
+        // Never both 5 MiB frames at once (y's HELLO of a few bytes came on top of x's frame).
+        assertThat(metrics.bufferedFrameBytesPeak.get()).isLessThan(2 * frame).isLessThanOrEqualTo(8L << 20);
+
+        // y's frame ends: the reservation becomes the request's in-flight weight, then is released.
+        y.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(new byte[(5 << 20) - 6 - 1000]));
+        assertThat(metrics.bufferedFrameBytes.get()).isZero();
+        pool.runAll();
+        assertThat(shared.budget.used()).isZero();
+        assertThat(tenant.used()).isZero();
+        y.close();
+    }
+
     private static Message.WireChunk chunk(int n, int seed) {
         byte[] b = new byte[n];
         b[0] = (byte) seed;

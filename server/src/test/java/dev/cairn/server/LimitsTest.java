@@ -102,9 +102,9 @@ class LimitsTest {
     void idleConnectionsAreClosedAfterTheIdleTimeout() throws Exception {
         try (WireDriver w = WireDriver.open(daemon.address(), "")) {
             assertThat(w.helloOk().limits().idleTimeoutSeconds()).isEqualTo(1);
-            long t0 = System.nanoTime();
+            // No wall-clock bound here (the timer starts before HELLO_OK arrives, and a loaded
+            // machine stretches that): the TIMEOUT status is what says the idle timer closed it.
             List<Envelope> got = w.drainUntilClosed();
-            assertThat(System.nanoTime() - t0).isGreaterThan(900_000_000L);
             assertThat(got).hasSize(1);
             assertThat(got.get(0).requestId()).isZero();
             assertThat(status(got.get(0).message())).isEqualTo(Status.TIMEOUT);

@@ -141,6 +141,20 @@ public final class ChunkStore implements Closeable {
         return have;
     }
 
+    /** Whether the index has {@code id}; a hit is protected from a running GC, as in {@link #locate}. */
+    private boolean indexed(ChunkId id) throws CairnException {
+        indexLock.readLock().lock();
+        try {
+            if (db.get(Cf.CHUNKS, Keys.chunk(id)) == null) {
+                return false;
+            }
+            protect(id);
+            return true;
+        } finally {
+            indexLock.readLock().unlock();
+        }
+    }
+
     private void protect(ChunkId id) {
         java.util.Set<Long> p = gcProtected;
         if (p != null) {
@@ -234,15 +248,25 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
-     * Appends a chunk unless it is already pending. The caller has checked the index and, for
-     * untrusted input, that {@code chunk} decodes to bytes hashing to {@code id}.
+     * Appends a chunk unless the store has it already (pending or indexed). The caller has looked
+     * the chunk up and, for untrusted input, checked that {@code chunk} decodes to bytes hashing
+     * to {@code id}.
+     *
+     * <p>The caller's lookup may be stale: another writer may have stored the chunk since, and had
+     * it indexed (a commit's flush). So the index is checked again here, under the append lock:
+     * a second record of a chunk would be a copy the index does not point at, which GC cannot
+     * account for once the chunk is freed (the sweep frees one entry and accounts for the record
+     * it names; docs/GC.md, "What GC may free"), and its pack would be kept as unexplained. An
+     * indexed hit here is protected from a running GC's sweep, as any lookup is.
      *
      * @return true if a record was appended
      */
     public boolean store(ChunkId id, EncodedChunk chunk) throws IOException {
         writeLock.lock();
         try {
-            if (pending.containsKey(id)) {
+            // Pending first, then the index: index() writes the entry before it drops the chunk
+            // from the pending map, so one that is in neither is not stored.
+            if (pending.containsKey(id) || indexed(id)) {
                 return false;
             }
             if (current == null) {

@@ -210,6 +210,7 @@ public final class GarbageCollector {
         long epoch = repo.chunks().epoch();
         Set<Long> protectedHits = Set.of();
         if (!dryRun) {
+            FaultPoints.reach("gc.before-epoch");
             epoch = startEpoch();
             protectedHits = repo.chunks().startProtecting();
         }

@@ -27,6 +27,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -128,6 +130,68 @@ class GcRaceTest {
         assertThat(r.packsKept()).as(r.outcome()).isZero();
         assertThat(repo.chunks().locate(id)).isNull();
         assertThat(records(id)).isZero();
+        VerifyAssert.clean(repo);
+    }
+
+    /**
+     * A pack's index entries are stamped with the epoch current when they are written. If the
+     * epoch was read just before a GC started its epoch and the write landed after that GC's
+     * sweep had passed, the entry kept the old epoch without being re-stamped, although the GC
+     * completed and moved "explained from" past it: when the upload then aborted, its chunk was
+     * unreferenced, old, and named by no orphan segment. Now a GC starts its epoch only once
+     * index writes in progress are done, so its sweep sees the entry (kept for the open session
+     * and re-stamped), and the next GC frees it.
+     */
+    @Test
+    void anIndexWriteStampedAsAGcStartsIsSeenByThatGcsSweep() throws Exception {
+        StoreFixture.put(repo, StoreFixture.opts("keep", 1), TestData.random(9, 50_000));
+        gc(); // a completed GC: only entries written since count as new
+        byte[] junk = TestData.random(77, 3000);
+        ChunkId id = ChunkId.of(junk, 0, junk.length);
+        PutSession s = repo.begin(StoreFixture.opts("ghost", 1));
+        CountDownLatch stamped = new CountDownLatch(1);
+        CountDownLatch swept = new CountDownLatch(1);
+        AtomicReference<Throwable> sealFailure = new AtomicReference<>();
+        Thread[] sealing = new Thread[1];
+        FaultPoints.arm("gc.before-epoch", p -> {
+            // The upload, after the GC sealed the open pack: a pack the GC does not touch.
+            repo.chunks().store(id, ChunkCodec.shared().encode(junk, 0, junk.length));
+            s.entry("").add(new ChunkRef(id, junk.length));
+            FaultPoints.arm("chunk.before-index", q -> {
+                stamped.countDown();
+                // The sealer is descheduled with the epoch read: until the sweep completed, or
+                // until the GC waits for this write.
+                while (swept.getCount() > 0 && !repo.chunks().indexLock().hasQueuedThreads()) {
+                    Thread.onSpinWait();
+                }
+            });
+            sealing[0] = new Thread(() -> {
+                try {
+                    repo.chunks().sealCurrent(); // the sealer thread indexes the pack
+                } catch (Throwable t) {
+                    sealFailure.set(t);
+                }
+            });
+            sealing[0].start();
+            try {
+                stamped.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        FaultPoints.arm("gc.after-sweep", p -> swept.countDown());
+        GcReport during = gc();
+        sealing[0].join();
+        FaultPoints.disarmAll();
+        assertThat(sealFailure.get()).isNull();
+        assertThat(during.unexplainedChunks()).as(during.outcome()).isZero();
+        assertThat(repo.chunks().locate(id)).as("kept for the open session").isNotNull();
+
+        s.abort();
+        GcReport next = gc();
+        assertThat(next.unexplainedChunks()).as(next.outcome()).isZero();
+        assertThat(next.chunksFreed()).as(next.outcome()).isEqualTo(1);
+        assertThat(repo.chunks().locate(id)).isNull();
         VerifyAssert.clean(repo);
     }
 }

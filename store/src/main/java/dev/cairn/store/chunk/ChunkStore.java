@@ -98,10 +98,22 @@ public final class ChunkStore implements Closeable {
         return epoch.get();
     }
 
-    /** Starts a new GC epoch (the collector persists it first) and returns it. */
+    /**
+     * Starts a new GC epoch (the collector persists it first) and returns it. Waits for index
+     * writes in progress (they hold the index lock's read side from reading the epoch to their
+     * write): when this returns, every entry stamped with an older epoch is in the index, where
+     * the GC's sweep sees it, and every later one gets the new epoch. Otherwise an entry stamped
+     * just before could land after the sweep passed, keep its old epoch, and, if its upload then
+     * aborts, be an unreferenced chunk nothing accounts for (docs/GC.md, "What GC may free").
+     */
     public long advanceEpoch(long to) {
-        epoch.accumulateAndGet(to, Math::max);
-        return epoch.get();
+        indexLock.writeLock().lock();
+        try {
+            epoch.accumulateAndGet(to, Math::max);
+            return epoch.get();
+        } finally {
+            indexLock.writeLock().unlock();
+        }
     }
 
     /**
@@ -472,19 +484,24 @@ public final class ChunkStore implements Closeable {
      * Indexes durable records, then drops them from the pending map (never the other way round).
      * With {@code sealed}, the pack's record goes in the same batch.
      */
-    private void index(List<PackIndex.Entry> entries, PackIndex sealed) throws CairnException {
+    private void index(List<PackIndex.Entry> entries, PackIndex sealed) throws IOException {
         if (entries.isEmpty() && sealed == null) {
             return;
         }
-        long e = epoch.get();
+        // From reading the epoch to the write, under the index lock's read side: see advanceEpoch.
+        indexLock.readLock().lock();
         try (MetaDb.Batch b = db.batch()) {
+            long e = epoch.get();
             for (PackIndex.Entry en : entries) {
                 b.put(Cf.CHUNKS, Keys.chunk(en.id()), ChunkIndexCodec.encode(en.location(), e));
             }
             if (sealed != null) {
                 b.put(Cf.PACKS, Keys.pack(sealed.pack().value()), PackRecord.sealed(sealed, System.currentTimeMillis()).encode());
             }
+            FaultPoints.reach("chunk.before-index");
             db.write(b, false);
+        } finally {
+            indexLock.readLock().unlock();
         }
         for (PackIndex.Entry en : entries) {
             pending.remove(en.id(), en.location());

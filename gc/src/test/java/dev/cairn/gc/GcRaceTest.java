@@ -194,4 +194,39 @@ class GcRaceTest {
         assertThat(repo.chunks().locate(id)).isNull();
         VerifyAssert.clean(repo);
     }
+
+    /**
+     * A GC frees the chunks of a deleted checkpoint from a young pack (no completed GC has seen
+     * it, so no accounting record is raised), and before it counts the pack's first accounting
+     * record a writer uploads the same content again (its lookups miss now), into another pack.
+     * The young pack's records of those chunks then looked like copies of chunks indexed
+     * elsewhere and were not counted; when the new copies were freed later, nothing accounted for
+     * the old records and the pack was kept as unexplained.
+     */
+    @Test
+    void aChunkFreedFromAYoungPackAndUploadedAgainBeforeItsFirstRecordIsAccountedFor() throws Exception {
+        byte[] content = TestData.random(11, 60_000);
+        ManifestId gone = StoreFixture.put(repo, StoreFixture.opts("a", 1), content).id();
+        // Mostly live, so that the GC keeps the pack as it is (young, then its first record).
+        ManifestId bulk = StoreFixture.put(repo, StoreFixture.opts("bulk", 1), TestData.random(12, 400_000)).id();
+        repo.chunks().sealCurrent();
+        trash(gone);
+        ManifestId[] again = new ManifestId[1];
+        FaultPoints.arm("gc.after-sweep", p -> {
+            FaultPoints.disarmAll();
+            again[0] = StoreFixture.put(repo, StoreFixture.opts("b", 1), content).id(); // stored anew
+        });
+        GcReport first = gc();
+        assertThat(first.manifestsDeleted()).as(first.outcome()).isEqualTo(1);
+        assertThat(first.unexplainedChunks()).as(first.outcome()).isZero();
+
+        trash(again[0]);
+        trash(bulk);
+        GcReport r = gc();
+        assertThat(r.manifestsDeleted()).as(r.outcome()).isEqualTo(2);
+        assertThat(r.unexplainedChunks()).as(r.outcome()).isZero();
+        assertThat(r.packsKept()).as(r.outcome()).isZero();
+        assertThat(repo.stats().chunks()).isZero();
+        VerifyAssert.clean(repo);
+    }
 }

@@ -98,10 +98,22 @@ public final class ChunkStore implements Closeable {
         return epoch.get();
     }
 
-    /** Starts a new GC epoch (the collector persists it first) and returns it. */
+    /**
+     * Starts a new GC epoch (the collector persists it first) and returns it. Waits for index
+     * writes in progress (they hold the index lock's read side from reading the epoch to their
+     * write): when this returns, every entry stamped with an older epoch is in the index, where
+     * the GC's sweep sees it, and every later one gets the new epoch. Otherwise an entry stamped
+     * just before could land after the sweep passed, keep its old epoch, and, if its upload then
+     * aborts, be an unreferenced chunk nothing accounts for (docs/GC.md, "What GC may free").
+     */
     public long advanceEpoch(long to) {
-        epoch.accumulateAndGet(to, Math::max);
-        return epoch.get();
+        indexLock.writeLock().lock();
+        try {
+            epoch.accumulateAndGet(to, Math::max);
+            return epoch.get();
+        } finally {
+            indexLock.writeLock().unlock();
+        }
     }
 
     /**
@@ -139,6 +151,20 @@ public final class ChunkStore implements Closeable {
             have[i] = lengths[i] >= 0;
         }
         return have;
+    }
+
+    /** Whether the index has {@code id}; a hit is protected from a running GC, as in {@link #locate}. */
+    private boolean indexed(ChunkId id) throws CairnException {
+        indexLock.readLock().lock();
+        try {
+            if (db.get(Cf.CHUNKS, Keys.chunk(id)) == null) {
+                return false;
+            }
+            protect(id);
+            return true;
+        } finally {
+            indexLock.readLock().unlock();
+        }
     }
 
     private void protect(ChunkId id) {
@@ -234,15 +260,25 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
-     * Appends a chunk unless it is already pending. The caller has checked the index and, for
-     * untrusted input, that {@code chunk} decodes to bytes hashing to {@code id}.
+     * Appends a chunk unless the store has it already (pending or indexed). The caller has looked
+     * the chunk up and, for untrusted input, checked that {@code chunk} decodes to bytes hashing
+     * to {@code id}.
+     *
+     * <p>The caller's lookup may be stale: another writer may have stored the chunk since, and had
+     * it indexed (a commit's flush). So the index is checked again here, under the append lock:
+     * a second record of a chunk would be a copy the index does not point at, which GC cannot
+     * account for once the chunk is freed (the sweep frees one entry and accounts for the record
+     * it names; docs/GC.md, "What GC may free"), and its pack would be kept as unexplained. An
+     * indexed hit here is protected from a running GC's sweep, as any lookup is.
      *
      * @return true if a record was appended
      */
     public boolean store(ChunkId id, EncodedChunk chunk) throws IOException {
         writeLock.lock();
         try {
-            if (pending.containsKey(id)) {
+            // Pending first, then the index: index() writes the entry before it drops the chunk
+            // from the pending map, so one that is in neither is not stored.
+            if (pending.containsKey(id) || indexed(id)) {
                 return false;
             }
             if (current == null) {
@@ -448,19 +484,24 @@ public final class ChunkStore implements Closeable {
      * Indexes durable records, then drops them from the pending map (never the other way round).
      * With {@code sealed}, the pack's record goes in the same batch.
      */
-    private void index(List<PackIndex.Entry> entries, PackIndex sealed) throws CairnException {
+    private void index(List<PackIndex.Entry> entries, PackIndex sealed) throws IOException {
         if (entries.isEmpty() && sealed == null) {
             return;
         }
-        long e = epoch.get();
+        // From reading the epoch to the write, under the index lock's read side: see advanceEpoch.
+        indexLock.readLock().lock();
         try (MetaDb.Batch b = db.batch()) {
+            long e = epoch.get();
             for (PackIndex.Entry en : entries) {
                 b.put(Cf.CHUNKS, Keys.chunk(en.id()), ChunkIndexCodec.encode(en.location(), e));
             }
             if (sealed != null) {
                 b.put(Cf.PACKS, Keys.pack(sealed.pack().value()), PackRecord.sealed(sealed, System.currentTimeMillis()).encode());
             }
+            FaultPoints.reach("chunk.before-index");
             db.write(b, false);
+        } finally {
+            indexLock.readLock().unlock();
         }
         for (PackIndex.Entry en : entries) {
             pending.remove(en.id(), en.location());

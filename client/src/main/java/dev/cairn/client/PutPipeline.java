@@ -11,6 +11,7 @@ import dev.cairn.protocol.manifest.ChunkListDigest;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.EntryNames;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.protocol.wire.Message;
 import dev.cairn.protocol.wire.MessageCodec;
@@ -91,6 +92,8 @@ final class PutPipeline {
     private CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
     /** Test hook: chunks to leave out of their first UPLOAD (simulates a chunk that vanished). */
     private final java.util.function.Predicate<ChunkId> dropFirstUpload;
+    /** The commit rule on entry names, checked before an ENTRY is sent (the daemon checks it too). */
+    private final EntryNames.Checker names = new EntryNames.Checker();
     private ChunkBatcher batcher;
     private EntryState entry;
     private boolean finished;
@@ -141,6 +144,7 @@ final class PutPipeline {
         if (entry != null) {
             throw new IllegalStateException("entry '" + entry.name + "' is still open");
         }
+        checkName(name, EntryKind.FILE);
         ordered(new Message.Entry(session, name, EntryKind.FILE));
         entry = new EntryState(name);
         batcher = new ChunkBatcher(chunker, batchBytes, this::onBatch);
@@ -152,7 +156,16 @@ final class PutPipeline {
         if (entry != null) {
             throw new IllegalStateException("entry '" + entry.name + "' is still open");
         }
+        checkName(name, EntryKind.DIRECTORY);
         ordered(new Message.Entry(session, name, EntryKind.DIRECTORY));
+    }
+
+    private void checkName(String name, EntryKind kind) throws CairnClientException {
+        try {
+            names.add(name, kind);
+        } catch (IllegalArgumentException e) {
+            throw CairnClientException.local(Status.BAD_REQUEST, e.getMessage(), e);
+        }
     }
 
     void write(byte[] b, int off, int len) throws IOException {

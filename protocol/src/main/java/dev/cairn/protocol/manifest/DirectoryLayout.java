@@ -58,7 +58,8 @@ public final class DirectoryLayout {
      * Lists what a directory checkpoint of {@code root} holds, in entry order.
      *
      * @throws CairnException ({@link Status#BAD_REQUEST}, made by {@code errors}) if {@code root} is
-     *                        not a directory, is empty, or holds a symbolic link or special file
+     *                        not a directory, is empty, holds a symbolic link or special file,
+     *                        or has a name that breaks the {@link EntryNames} rules
      */
     public static List<Item> scan(Path root, Errors errors) throws IOException {
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
@@ -91,7 +92,25 @@ public final class DirectoryLayout {
         if (items.isEmpty()) {
             throw errors.of(Status.BAD_REQUEST, root + " is empty; there is nothing to checkpoint");
         }
+        checkNames(items, errors);
         return items;
+    }
+
+    /**
+     * Applies the commit rule on entry names ({@link EntryNames}) to a directory's items, so that
+     * a put is refused before anything is uploaded.
+     *
+     * @throws CairnException ({@link Status#BAD_REQUEST}, made by {@code errors}) naming the entry
+     */
+    public static void checkNames(List<Item> items, Errors errors) throws CairnException {
+        EntryNames.Checker c = new EntryNames.Checker();
+        for (Item it : items) {
+            try {
+                c.add(it.name(), it.directory() ? EntryKind.DIRECTORY : EntryKind.FILE);
+            } catch (IllegalArgumentException e) {
+                throw errors.of(Status.BAD_REQUEST, "cannot checkpoint " + it.path() + ": " + e.getMessage());
+            }
+        }
     }
 
     /**

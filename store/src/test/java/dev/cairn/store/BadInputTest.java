@@ -219,6 +219,12 @@ class BadInputTest {
             repo.restore(r.id(), back);
             assertThat(Files.readAllBytes(back.resolve(ok.relativize(nested)))).isEqualTo(Files.readAllBytes(nested));
             assertThat(Files.isDirectory(back.resolve("d-a"))).isTrue();
+            // A target too long for the longest name is refused before anything is written.
+            Path far = dir.resolve(("t".repeat(200) + "/").repeat(12) + "back");
+            assertThatThrownBy(() -> repo.restore(r.id(), far))
+                    .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                    .hasMessageContaining("too long");
+            assertThat(Files.exists(dir.resolve("t".repeat(200)))).isFalse();
         }
     }
 

@@ -36,9 +36,22 @@ final class GetCommand extends ClientCommand {
                 throw new ParameterException(spec.commandLine(), "checkpoint " + m.shortHex() + " is a directory of "
                         + info.entries().size() + " entries; restore it with -o DIR");
             }
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
             try (Progress p = Progress.start(out, "get", total)) {
-                client.copyTo(info, out.out(), p::add);
+                client.copyTo(info, out.out(), n -> {
+                    written.addAndGet(n);
+                    p.add(n);
+                });
                 out.out().flush();
+            } catch (java.io.IOException | RuntimeException e) {
+                // Verified bytes go out as they arrive; a reader of stdout must learn that what it
+                // got is a prefix, not the checkpoint.
+                if (written.get() > 0) {
+                    out.out().flush();
+                    out.err().println("cairn: " + written.get() + " bytes were written to standard output before the"
+                            + " error; the output is incomplete");
+                }
+                throw e;
             }
             return ExitCodes.OK;
         }

@@ -353,7 +353,7 @@ public final class CairnClient implements AutoCloseable {
                     return result(pl.commit(null), pl);
                 } catch (IOException | RuntimeException e) {
                     pl.abort();
-                    throw explain(e);
+                    throw explainCommit(e, s.conn, opts, pl);
                 }
             }
 
@@ -419,6 +419,7 @@ public final class CairnClient implements AutoCloseable {
         PutOptions o = opts.withParent(parent);
         Session s = begin(o, Message.BeginPut.MODE_PATCHES);
         long sent = 0;
+        boolean commitSent = false;
         try {
             List<CompletableFuture<Message.Response>> acks = new ArrayList<>();
             int piece = Math.min(4 << 20, s.conn.limits().maxFrame() - 8192);
@@ -436,6 +437,7 @@ public final class CairnClient implements AutoCloseable {
             for (CompletableFuture<Message.Response> a : acks) {
                 await(a);
             }
+            commitSent = true;
             Message.CommitOk ok = (Message.CommitOk) await(s.conn.call(new Message.Commit(s.session)));
             return new PutResult(ok.id(), ok.kind(), ok.logicalBytes(), ok.newBytes(), ok.storedBytes(), ok.chunks(),
                     ok.newChunks(), ok.parent(), ok.existed(), 0, sent);
@@ -445,7 +447,7 @@ public final class CairnClient implements AutoCloseable {
             } catch (Exception ignored) {
                 // A failed delta COMMIT already ended the session; the connection's end does too.
             }
-            throw explain(e, s.conn);
+            throw commitSent ? outcomeUnknown(e, s.conn, o.meta(), null) : explain(e, s.conn);
         }
     }
 
@@ -600,7 +602,7 @@ public final class CairnClient implements AutoCloseable {
             if (e instanceof Error err) {
                 throw err;
             }
-            throw explain(e, s.conn);
+            throw explainCommit(e, s.conn, opts, p);
         }
     }
 
@@ -609,7 +611,34 @@ public final class CairnClient implements AutoCloseable {
                 ok.newChunks(), ok.parent(), ok.existed(), p.uploadedChunks(), p.uploadedBytes());
     }
 
-    /** A put's connection broke: say plainly that nothing was stored. */
+    /**
+     * As {@link #explain(Throwable, ClientConnection)}, for a put that may have sent its COMMIT:
+     * a connection lost after that leaves the outcome unknown, and the message says how to check.
+     */
+    private static IOException explainCommit(Throwable e, ClientConnection c, PutOptions opts, PutPipeline p) {
+        return p.commitSent() ? outcomeUnknown(e, c, opts.meta(), p.expectedId(opts.meta())) : explain(e, c);
+    }
+
+    /**
+     * The connection broke after COMMIT was sent: the daemon may have committed (and only its
+     * reply was lost) or not. Saying "nothing was stored" could be false, and a put again could
+     * make a second checkpoint of the same data, so this says how to find out instead.
+     */
+    private static IOException outcomeUnknown(Throwable e, ClientConnection c, CheckpointMeta meta, ManifestId expected) {
+        if (!(e instanceof CairnClientException x && x.connectionLost())) {
+            return explain(e, c);
+        }
+        String check = expected != null
+                ? "`cairn show " + expected.toHex() + "` (the id it gets if it was stored) or `cairn ls --series "
+                        + meta.series() + "`"
+                : "`cairn ls --series " + meta.series() + "`";
+        return new CairnClientException(x.status(), "put failed: its connection to " + c.describe()
+                + " broke after the COMMIT was sent (" + x.getMessage() + "); the outcome is unknown: the"
+                + " checkpoint may have been stored. Check with " + check + " before putting it again",
+                x.serverMessage(), List.of(), true, x);
+    }
+
+    /** A put's connection broke before its COMMIT was sent: say plainly that nothing was stored. */
     private static IOException explain(Throwable e, ClientConnection c) {
         if (e instanceof CairnClientException x && x.connectionLost()) {
             return new CairnClientException(x.status(), "put failed: its connection to " + c.describe()

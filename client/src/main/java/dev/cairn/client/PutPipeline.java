@@ -11,6 +11,7 @@ import dev.cairn.protocol.manifest.ChunkListDigest;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.EntryNames;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.protocol.wire.Message;
 import dev.cairn.protocol.wire.MessageCodec;
@@ -91,6 +92,15 @@ final class PutPipeline {
     private CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
     /** Test hook: chunks to leave out of their first UPLOAD (simulates a chunk that vanished). */
     private final java.util.function.Predicate<ChunkId> dropFirstUpload;
+    /** The commit rule on entry names, checked before an ENTRY is sent (the daemon checks it too). */
+    private final EntryNames.Checker names = new EntryNames.Checker();
+    /**
+     * The entries' headers as this client computed them, in order, as their END_ENTRY is
+     * acknowledged (directories at once): with the metadata they give the id the checkpoint gets.
+     */
+    private final List<EntryHeader> headers = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Set once a COMMIT was handed to the connection: from then on the outcome may be unknown. */
+    private volatile boolean commitSent;
     private ChunkBatcher batcher;
     private EntryState entry;
     private boolean finished;
@@ -141,6 +151,7 @@ final class PutPipeline {
         if (entry != null) {
             throw new IllegalStateException("entry '" + entry.name + "' is still open");
         }
+        checkName(name, EntryKind.FILE);
         ordered(new Message.Entry(session, name, EntryKind.FILE));
         entry = new EntryState(name);
         batcher = new ChunkBatcher(chunker, batchBytes, this::onBatch);
@@ -152,7 +163,17 @@ final class PutPipeline {
         if (entry != null) {
             throw new IllegalStateException("entry '" + entry.name + "' is still open");
         }
+        checkName(name, EntryKind.DIRECTORY);
         ordered(new Message.Entry(session, name, EntryKind.DIRECTORY));
+        headers.add(ChunkListDigest.directory(name));
+    }
+
+    private void checkName(String name, EntryKind kind) throws CairnClientException {
+        try {
+            names.add(name, kind);
+        } catch (IllegalArgumentException e) {
+            throw CairnClientException.local(Status.BAD_REQUEST, e.getMessage(), e);
+        }
     }
 
     void write(byte[] b, int off, int len) throws IOException {
@@ -191,6 +212,7 @@ final class PutPipeline {
                 throw new CompletionException(CairnClientException.local(Status.CORRUPT, "the daemon recorded entry '"
                         + e.name + "' as " + theirs + " but this client sent " + ours, null));
             }
+            headers.add(ours);
         });
         watch(chain);
     }
@@ -209,6 +231,7 @@ final class PutPipeline {
         await(chain);
         for (int attempt = 0; ; attempt++) {
             try {
+                commitSent = true;
                 return (Message.CommitOk) await(call(new Message.Commit(session)));
             } catch (CairnClientException e) {
                 if (e.status() != Status.MISSING_CHUNKS || attempt >= RETRIES) {
@@ -239,6 +262,31 @@ final class PutPipeline {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             // The session ends with its connection anyway.
+        }
+    }
+
+    /**
+     * True once COMMIT was sent: if the connection breaks after that, the daemon may have stored
+     * the checkpoint (its reply was lost) or not.
+     */
+    boolean commitSent() {
+        return commitSent;
+    }
+
+    /**
+     * The id the checkpoint gets if its COMMIT succeeds, or null if not every entry was
+     * acknowledged (then no COMMIT was sent).
+     */
+    dev.cairn.protocol.manifest.ManifestId expectedId(dev.cairn.protocol.manifest.CheckpointMeta meta) {
+        synchronized (headers) {
+            if (!commitSent || headers.isEmpty()) {
+                return null;
+            }
+            try {
+                return new dev.cairn.protocol.manifest.ManifestHeader(meta, headers).id();
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
         }
     }
 

@@ -215,6 +215,23 @@ class PutPipelineTest {
         assertThat(fake.entries.get("c")).isEmpty();
     }
 
+    @Test
+    void namesARestoreCouldNotCreateAreRefusedBeforeTheyAreSent() throws Exception {
+        fake = new FakeExchange(SMALL, TIGHT, 7);
+        PutPipeline p = pipeline(2);
+        p.beginFile("d");
+        p.endFile();
+        assertThatThrownBy(() -> p.beginFile("d/x")).isInstanceOfSatisfying(CairnClientException.class, e -> {
+            assertThat(e.status()).isEqualTo(Status.BAD_REQUEST);
+            assertThat(e.getMessage()).contains("'d/x'", "'d'");
+        });
+        assertThatThrownBy(() -> p.directory("e/" + "n".repeat(256)))
+                .isInstanceOfSatisfying(CairnClientException.class, e -> assertThat(e.status()).isEqualTo(Status.BAD_REQUEST));
+        p.commit(null);
+        assertThat(fake.entries.keySet()).containsExactly("d");
+        assertThat(fake.requests().stream().filter(r -> r instanceof Message.Entry).count()).isEqualTo(1);
+    }
+
     private static int indexOf(List<Message.Request> log, Class<?> c) {
         for (int i = 0; i < log.size(); i++) {
             if (c.isInstance(log.get(i))) {

@@ -128,6 +128,31 @@ class FailureE2eTest {
     }
 
     @Test
+    void aConnectionLostAfterTheCommitWasWrittenSaysTheOutcomeIsUnknown() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir.resolve("data")); Proxy proxy = new Proxy(d.daemon().address());
+             CairnClient c = CairnClient.builder().address("127.0.0.1:" + proxy.port()).build()) {
+            byte[] data = random(6, 2 << 20);
+            // The daemon writes the commit's batch, then the connection breaks before its reply.
+            dev.cairn.store.util.FaultPoints.arm("commit.after-batch", point -> proxy.cutAll());
+            String message;
+            try {
+                CairnClientException e = org.junit.jupiter.api.Assertions.assertThrows(CairnClientException.class,
+                        () -> c.put(opts("fail/lost-commit"), new ByteArrayInputStream(data)));
+                assertThat(e.connectionLost()).isTrue();
+                message = e.getMessage();
+            } finally {
+                dev.cairn.store.util.FaultPoints.disarmAll();
+            }
+            assertThat(message).contains("the outcome is unknown").contains("cairn ls --series fail/lost-commit")
+                    .doesNotContain("nothing of this checkpoint was stored");
+            // It was stored, under the id the message names.
+            List<dev.cairn.protocol.wire.Message.CheckpointSummary> ls = c.list("fail/lost-commit");
+            assertThat(ls).hasSize(1);
+            assertThat(message).contains("cairn show " + ls.get(0).id().toHex());
+        }
+    }
+
+    @Test
     void daemonNotRunning() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

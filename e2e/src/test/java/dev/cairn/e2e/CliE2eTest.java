@@ -97,6 +97,38 @@ class CliE2eTest {
     }
 
     @Test
+    void getToStdoutOfADamagedCheckpointSaysTheOutputIsIncomplete() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir.resolve("damaged"))) {
+            Map<String, String> e = Map.of("CAIRN_SERVER", d.address());
+            byte[] data = TestDaemon.data(9, 12 << 20);
+            Cli put = Cli.run(e, data, "put", "--series", "cli/damaged", "-");
+            assertThat(put.code()).as("%s", put).isZero();
+            String id = put.out().trim();
+            Path pack;
+            try (var files = Files.walk(dir.resolve("damaged").resolve("packs"))) {
+                pack = files.filter(Files::isRegularFile).max(java.util.Comparator.comparingLong(f -> f.toFile().length()))
+                        .orElseThrow();
+            }
+            try (var ch = java.nio.channels.FileChannel.open(pack, java.nio.file.StandardOpenOption.WRITE,
+                    java.nio.file.StandardOpenOption.READ)) {
+                long at = ch.size() * 2 / 3;
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+                ch.read(b, at);
+                for (int i = 0; i < 64; i++) {
+                    b.put(i, (byte) ~b.get(i));
+                }
+                ch.write(b.rewind(), at);
+            }
+            Cli get = Cli.run(e, null, "get", id, "-o", "-");
+            assertThat(get.code()).as("%s", get).isEqualTo(ExitCodes.DAMAGED);
+            assertThat(get.stdout().length).isPositive().isLessThan(data.length);
+            assertThat(get.stdout()).isEqualTo(java.util.Arrays.copyOf(data, get.stdout().length));
+            assertThat(get.stderr()).contains(get.stdout().length + " bytes were written to standard output before the"
+                    + " error; the output is incomplete");
+        }
+    }
+
+    @Test
     void directoryRoundTrip() throws Exception {
         Path src = dir.resolve("ckpt");
         Files.createDirectories(src.resolve("shards"));

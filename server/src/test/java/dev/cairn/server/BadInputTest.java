@@ -387,6 +387,45 @@ class BadInputTest {
         }
     }
 
+    @Test
+    void entryNamesARestoreCouldNotCreateAreRefusedAndNothingIsCommitted() throws Exception {
+        String seg256 = "s".repeat(256);
+        StringBuilder deep = new StringBuilder();
+        while (deep.length() < 3100) {
+            deep.append("a".repeat(200)).append('/');
+        }
+        String tooLong = deep + "f";
+        try (WireDriver w = client()) {
+            int s = w.beginPut(CheckpointMeta.of("bad/names", T0), List.of(), null);
+            w.ok(new Entry(s, "d", EntryKind.FILE), EntryOk.class);
+            w.ok(new EndEntry(s), EndEntryOk.class);
+            // "d" is a file: "d/x" below it could never be restored.
+            ErrorReply below = (ErrorReply) w.call(new Entry(s, "d/x", EntryKind.FILE));
+            assertThat(below.status()).isEqualTo(Status.BAD_REQUEST);
+            assertThat(below.message()).contains("'d/x'").contains("'d'");
+            // Also after names that sort between them ('-' and '.' sort before '/').
+            w.ok(new Entry(s, "d-a", EntryKind.DIRECTORY), EntryOk.class);
+            assertThat(status(w.call(new Entry(s, "d/y", EntryKind.DIRECTORY)))).isEqualTo(Status.BAD_REQUEST);
+            assertThat(status(w.call(new Entry(s, "d-a", EntryKind.FILE)))).isEqualTo(Status.BAD_REQUEST); // duplicate
+            ErrorReply seg = (ErrorReply) w.call(new Entry(s, "e/" + seg256, EntryKind.FILE));
+            assertThat(seg.status()).isEqualTo(Status.BAD_REQUEST);
+            assertThat(seg.message()).contains("256 bytes").contains("255");
+            ErrorReply path = (ErrorReply) w.call(new Entry(s, "e/" + tooLong, EntryKind.FILE));
+            assertThat(path.status()).isEqualTo(Status.BAD_REQUEST);
+            assertThat(path.message()).contains(String.valueOf(dev.cairn.protocol.manifest.EntryNames.MAX_PATH_BYTES));
+            w.ok(new Abort(s), AbortOk.class);
+            assertThat(w.list("bad/names")).isEmpty();
+
+            // Deep nesting and multi-byte names within the limits still round-trip.
+            String nested = "ü".repeat(127) + "/" + "日本".repeat(42) + "/" + "x/".repeat(600) + "end";
+            byte[] data = DaemonFixture.data(104, 5_000);
+            CommitOk ok = w.putDirectory("bad/names-ok", T0, new java.util.TreeMap<>(java.util.Map.of(
+                    nested, data, "d", data, "d-a", new byte[0])));
+            assertThat(w.read(ok.id(), nested)).isEqualTo(data);
+            assertThat(w.show(ok.id()).getValue()).hasSize(3);
+        }
+    }
+
     static void waitFor(java.util.function.BooleanSupplier cond) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!cond.getAsBoolean()) {

@@ -5,6 +5,8 @@ import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
+import dev.cairn.protocol.manifest.EntryKind;
+import dev.cairn.protocol.manifest.EntryNames;
 import dev.cairn.protocol.manifest.ManifestHeader;
 import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.protocol.manifest.Patch;
@@ -16,9 +18,7 @@ import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.util.FaultPoints;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -46,6 +46,8 @@ public final class PutSession implements AutoCloseable {
     private final List<EntryBuilder> entries = new ArrayList<>();
     /** Chunks this session is about to reference (looked up or uploaded, refs not added yet). */
     private final java.util.Set<ChunkId> needed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The commit rule on entry names ({@link EntryNames}), applied as entries are added. */
+    private final EntryNames.Checker names = new EntryNames.Checker();
     private EntryBuilder open;
     private long newBytes;
     private long storedBytes;
@@ -77,21 +79,23 @@ public final class PutSession implements AutoCloseable {
     /**
      * Starts the next file entry ({@code ""} for a single-stream checkpoint).
      *
-     * @throws IllegalArgumentException if the name is invalid or not after the previous entry's
+     * @throws CairnException {@link Status#BAD_REQUEST} if the name breaks the {@link EntryNames}
+     *                        rules (invalid, too long, not after the previous entry's, below a
+     *                        file entry); the session stays usable
      */
     public EntryBuilder entry(String name) throws CairnException {
-        checkNext(name);
+        checkNext(name, EntryKind.FILE);
         open = new EntryBuilder(this, name, forms.entry(name));
         entries.add(open);
         return open;
     }
 
-    /** Adds an empty directory entry. */
+    /** Adds an empty directory entry; refused as {@link #entry} refuses a name. */
     public void directory(String name) throws CairnException {
-        checkNext(name);
         if (name.isEmpty()) {
-            throw new IllegalArgumentException("a directory entry needs a name");
+            throw new CairnException(Status.BAD_REQUEST, "a directory entry needs a name");
         }
+        checkNext(name, EntryKind.DIRECTORY);
         EntryBuilder e = new EntryBuilder(this, name, forms.entry(name));
         entries.add(e);
         e.finishAsDirectory();
@@ -173,6 +177,12 @@ public final class PutSession implements AutoCloseable {
         List<EntryHeader> headers = new ArrayList<>();
         for (EntryBuilder e : entries) {
             headers.add(e.header());
+        }
+        try {
+            // Again for the whole set: entries may also come from a parent (a delta put).
+            EntryNames.checkAll(headers);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(Status.BAD_REQUEST, "checkpoint refused: " + e.getMessage());
         }
         ManifestHeader header = new ManifestHeader(options.meta(), headers);
         byte[] headerBytes = header.encode();
@@ -305,19 +315,15 @@ public final class PutSession implements AutoCloseable {
         return forms.totalRefs();
     }
 
-    private void checkNext(String name) {
+    private void checkNext(String name, EntryKind kind) throws CairnException {
         checkActive();
         if (open != null) {
             throw new IllegalStateException("finish entry '" + open.name + "' before starting '" + name + "'");
         }
-        EntryHeader.validateName(name);
-        if (!entries.isEmpty()) {
-            String prev = entries.get(entries.size() - 1).name;
-            if (name.isEmpty() || prev.isEmpty() || Arrays.compareUnsigned(prev.getBytes(StandardCharsets.UTF_8),
-                    name.getBytes(StandardCharsets.UTF_8)) >= 0) {
-                throw new IllegalArgumentException("entries must be added in ascending name order and only once: '"
-                        + name + "' after '" + prev + "'");
-            }
+        try {
+            names.add(name, kind);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(Status.BAD_REQUEST, e.getMessage());
         }
     }
 

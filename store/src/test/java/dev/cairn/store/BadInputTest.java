@@ -169,6 +169,65 @@ class BadInputTest {
                 .hasMessageContaining("relative path");
     }
 
+    @Test
+    void entryNamesARestoreCouldNotCreateAreRefusedAtCommit() throws IOException {
+        StringBuilder deep = new StringBuilder();
+        while (deep.length() < 4095 - 2) {
+            deep.append("a".repeat(100)).append('/');
+        }
+        String path4095 = deep.substring(0, 4093) + "zz";
+        try (Repository repo = StoreFixture.open(dir)) {
+            try (PutSession s = repo.begin(StoreFixture.opts("names", 0))) {
+                s.entry("d").finish();
+                assertThatThrownBy(() -> s.entry("d/x"))
+                        .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                        .hasMessageContaining("'d/x'").hasMessageContaining("'d'");
+                assertThatThrownBy(() -> s.directory("d/empty"))
+                        .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST));
+                assertThatThrownBy(() -> s.entry("d"))
+                        .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                        .hasMessageContaining("duplicate");
+                assertThatThrownBy(() -> s.entry("e/" + "s".repeat(256)))
+                        .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                        .hasMessageContaining("255");
+                assertThatThrownBy(() -> s.entry(path4095))
+                        .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                        .hasMessageContaining("4095 bytes");
+            }
+            assertThat(repo.list("names")).isEmpty();
+
+            // The directory put refuses before writing anything.
+            Path root = dir.resolve("tree");
+            Path longFile = root.resolve(deep.substring(0, 3100).replaceAll("/+$", "") + "/f");
+            Files.createDirectories(longFile.getParent());
+            Files.write(longFile, new byte[] {1, 2, 3});
+            assertThatThrownBy(() -> repo.putDirectory(StoreFixture.opts("names", 1), root))
+                    .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                    .hasMessageContaining(String.valueOf(dev.cairn.protocol.manifest.EntryNames.MAX_PATH_BYTES));
+            assertThat(repo.list("names")).isEmpty();
+            assertThat(repo.sessions()).isEmpty();
+
+            // Deep nesting and multi-byte names within the limits round-trip.
+            Path ok = dir.resolve("ok");
+            Path nested = ok.resolve("ü".repeat(127)).resolve("日本".repeat(42)).resolve("x/".repeat(600) + "end");
+            Files.createDirectories(nested.getParent());
+            Files.write(nested, TestData.random(2, 3000));
+            Files.createDirectories(ok.resolve("d-a"));
+            Files.write(ok.resolve("d"), new byte[] {9});
+            PutResult r = repo.putDirectory(StoreFixture.opts("names", 2), ok);
+            Path back = dir.resolve("back");
+            repo.restore(r.id(), back);
+            assertThat(Files.readAllBytes(back.resolve(ok.relativize(nested)))).isEqualTo(Files.readAllBytes(nested));
+            assertThat(Files.isDirectory(back.resolve("d-a"))).isTrue();
+            // A target too long for the longest name is refused before anything is written.
+            Path far = dir.resolve(("t".repeat(200) + "/").repeat(12) + "back");
+            assertThatThrownBy(() -> repo.restore(r.id(), far))
+                    .satisfies(e -> assertThat(status(e)).isEqualTo(Status.BAD_REQUEST))
+                    .hasMessageContaining("too long");
+            assertThat(Files.exists(dir.resolve("t".repeat(200)))).isFalse();
+        }
+    }
+
     /** A pack layer whose disk fills up after {@code budget} more bytes. */
     static final class DiskFullPackStore implements PackStore {
         private final PackStore inner;

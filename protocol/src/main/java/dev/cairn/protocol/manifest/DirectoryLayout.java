@@ -58,7 +58,8 @@ public final class DirectoryLayout {
      * Lists what a directory checkpoint of {@code root} holds, in entry order.
      *
      * @throws CairnException ({@link Status#BAD_REQUEST}, made by {@code errors}) if {@code root} is
-     *                        not a directory, is empty, or holds a symbolic link or special file
+     *                        not a directory, is empty, holds a symbolic link or special file,
+     *                        or has a name that breaks the {@link EntryNames} rules
      */
     public static List<Item> scan(Path root, Errors errors) throws IOException {
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
@@ -91,7 +92,25 @@ public final class DirectoryLayout {
         if (items.isEmpty()) {
             throw errors.of(Status.BAD_REQUEST, root + " is empty; there is nothing to checkpoint");
         }
+        checkNames(items, errors);
         return items;
+    }
+
+    /**
+     * Applies the commit rule on entry names ({@link EntryNames}) to a directory's items, so that
+     * a put is refused before anything is uploaded.
+     *
+     * @throws CairnException ({@link Status#BAD_REQUEST}, made by {@code errors}) naming the entry
+     */
+    public static void checkNames(List<Item> items, Errors errors) throws CairnException {
+        EntryNames.Checker c = new EntryNames.Checker();
+        for (Item it : items) {
+            try {
+                c.add(it.name(), it.directory() ? EntryKind.DIRECTORY : EntryKind.FILE);
+            } catch (IllegalArgumentException e) {
+                throw errors.of(Status.BAD_REQUEST, "cannot checkpoint " + it.path() + ": " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -100,12 +119,16 @@ public final class DirectoryLayout {
      *
      * @throws FileAlreadyExistsException if {@code target} exists
      * @throws CairnException             ({@link Status#CORRUPT}, made by {@code errors}) if an entry
-     *                                    name escapes the target
+     *                                    name escapes the target; ({@link Status#BAD_REQUEST}) if the
+     *                                    target's path is too long for the longest entry name
      */
     public static void restore(Path target, boolean stream, List<EntryHeader> entries, EntryWriter writer,
                                Errors errors) throws IOException {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(target.toString(), null, "restore target exists; choose a new path");
+        }
+        if (!stream) {
+            checkTargetLength(target, entries, errors);
         }
         Path parentDir = target.toAbsolutePath().getParent();
         Files.createDirectories(parentDir);
@@ -135,6 +158,29 @@ public final class DirectoryLayout {
         } catch (IOException | RuntimeException e) {
             deleteQuietly(tmp);
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, before anything is written, a target under which the longest entry would exceed
+     * PATH_MAX (4096 with its NUL), instead of failing midway with ENAMETOOLONG.
+     */
+    private static void checkTargetLength(Path target, List<EntryHeader> entries, Errors errors) throws CairnException {
+        int longest = 0;
+        String name = null;
+        for (EntryHeader e : entries) {
+            int n = e.name().getBytes(StandardCharsets.UTF_8).length;
+            if (n > longest) {
+                longest = n;
+                name = e.name();
+            }
+        }
+        int targetBytes = target.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+        if (targetBytes + EntryNames.TEMP_OVERHEAD + longest > 4095) {
+            throw errors.of(Status.BAD_REQUEST, "restore target " + target + " is too long for entry '"
+                    + EntryNames.abbreviate(name) + "' (" + longest + " bytes): the paths would exceed the"
+                    + " system's limit of 4095 bytes; choose a target whose absolute path is at most "
+                    + Math.max(0, 4095 - EntryNames.TEMP_OVERHEAD - longest) + " bytes");
         }
     }
 

@@ -138,10 +138,18 @@ public final class MetaDb implements Closeable {
         } catch (RocksDBException e) {
             closeQuietly();
             String msg = String.valueOf(e.getMessage());
-            if (msg.contains("lock") || msg.contains("LOCK")) {
+            // RocksDB: "While lock file: …/LOCK: Resource temporarily unavailable". Not any "lock":
+            // a damaged table says "block checksum mismatch".
+            if (msg.contains("lock file") || msg.contains("LOCK:")) {
                 throw new CairnException(Status.STORE_LOCKED, "the store at " + dir.getParent()
                         + " is in use by another process (RocksDB lock held: " + msg
                         + "); stop the other cairnd or choose another --data directory", e);
+            }
+            if (e.getStatus() != null && e.getStatus().getCode() == org.rocksdb.Status.Code.Corruption) {
+                throw new CairnException(Status.CORRUPT, "cannot open the metadata database at " + dir + ": it is"
+                        + " damaged (RocksDB: " + msg + "). Restore the directory from a backup (for an s3 store:"
+                        + " `cairnd --restore-from-bucket`); `cairnd --rebuild-index` cannot help, it needs this"
+                        + " database open", e);
             }
             throw new CairnException(Status.CORRUPT, "cannot open the metadata database at " + dir + ": " + msg, e);
         } catch (IOException e) {
@@ -174,6 +182,7 @@ public final class MetaDb implements Closeable {
      * and the caller must restore them from elsewhere (the store's catalog).
      */
     public static MetaDb open(Path dir) throws CairnException {
+        checkCurrentFile(dir);
         try {
             return new MetaDb(dir, false, null);
         } catch (CairnException e) {
@@ -185,6 +194,49 @@ public final class MetaDb implements Closeable {
             }
             return new MetaDb(dir, true, String.valueOf(re.getMessage()));
         }
+    }
+
+    /**
+     * Refuses a database directory that holds RocksDB data but no {@code CURRENT} (the file naming
+     * the live MANIFEST): RocksDB would then fail with "wal_dir contains existing log file" or,
+     * without logs, start an empty database beside the old files. Neither says what happened.
+     */
+    private static void checkCurrentFile(Path dir) throws CairnException {
+        if (!Files.isDirectory(dir) || Files.exists(dir.resolve("CURRENT"))) {
+            return;
+        }
+        List<String> manifests = new ArrayList<>();
+        int tables = 0;
+        int logs = 0;
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String n = p.getFileName().toString();
+                if (n.matches("MANIFEST-[0-9]+")) {
+                    manifests.add(n);
+                } else if (n.matches("[0-9]+\\.sst")) {
+                    tables++;
+                } else if (n.matches("[0-9]+\\.log")) {
+                    logs++;
+                }
+            }
+        } catch (IOException e) {
+            throw new CairnException(Status.IO_ERROR, "cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        if (manifests.isEmpty() && tables == 0 && logs == 0) {
+            return; // nothing of a database yet: RocksDB creates one
+        }
+        manifests.sort(java.util.Comparator.comparingLong(n -> Long.parseLong(n.substring("MANIFEST-".length()))));
+        String repair = manifests.isEmpty()
+                ? "no MANIFEST file is left either, so the database cannot be opened as it is"
+                : "if only CURRENT was lost and the MANIFEST files are intact, writing the newest one's name into it"
+                        + " (`echo " + manifests.get(manifests.size() - 1) + " > " + dir.resolve("CURRENT")
+                        + "`) lets it open; then run `cairn verify --read-data`";
+        throw new CairnException(Status.CORRUPT, "the metadata database at " + dir + " is damaged: its CURRENT file"
+                + " (which names the live MANIFEST) is missing, beside " + tables + " table file(s), " + logs
+                + " log file(s) and " + manifests.size() + " MANIFEST file(s). Cairn does not open it: RocksDB would"
+                + " misread it or start an empty database beside it. Restore the directory from a backup (for an s3"
+                + " store: `cairnd --restore-from-bucket`); " + repair + ". `cairnd --rebuild-index` cannot help: it"
+                + " needs this database open");
     }
 
     /**
@@ -482,9 +534,13 @@ public final class MetaDb implements Closeable {
 
     static CairnException wrap(String op, RocksDBException e) {
         String msg = String.valueOf(e.getMessage());
+        // An iterator's error carries the code only in its status, not in its message text.
+        boolean corrupt = msg.contains("Corruption") || (e.getStatus() != null
+                && e.getStatus().getCode() == org.rocksdb.Status.Code.Corruption);
         Status st = msg.contains("No space") || msg.contains("ENOSPC") ? Status.NO_SPACE
-                : msg.contains("Corruption") ? Status.CORRUPT : Status.IO_ERROR;
-        String hint = st == Status.NO_SPACE ? "; free disk space and retry (nothing committed was lost)" : "";
+                : corrupt ? Status.CORRUPT : Status.IO_ERROR;
+        String hint = st == Status.NO_SPACE ? "; free disk space and retry (nothing committed was lost)"
+                : st == Status.CORRUPT ? " (the metadata database is damaged; `cairn verify` lists what it affects)" : "";
         return new CairnException(st, "metadata " + op + " failed: " + msg + hint, e);
     }
 

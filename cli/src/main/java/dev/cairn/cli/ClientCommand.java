@@ -2,6 +2,8 @@ package dev.cairn.cli;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnClientException;
+import dev.cairn.protocol.CairnException;
+import dev.cairn.protocol.Status;
 import dev.cairn.protocol.manifest.ManifestId;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -111,6 +113,13 @@ abstract class ClientCommand implements Callable<Integer> {
      */
     static String readPolicy(Path file) throws IOException {
         try {
+            // Checked here, before reading or sending, as the daemon would (LIMIT_EXCEEDED: exit 2).
+            long size = Files.size(file);
+            if (size > dev.cairn.protocol.wire.Wire.MAX_POLICY_BYTES) {
+                throw new CairnException(Status.LIMIT_EXCEEDED, "policy file " + file
+                        + " is " + size + " bytes; the limit is " + dev.cairn.protocol.wire.Wire.MAX_POLICY_BYTES
+                        + " bytes (1 MiB)");
+            }
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (CharacterCodingException e) {
             throw new IOException("policy file " + file + " is not UTF-8 text", e);

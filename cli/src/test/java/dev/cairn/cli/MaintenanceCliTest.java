@@ -86,6 +86,22 @@ class MaintenanceCliTest {
                 .isEqualTo(ExitCodes.UNAVAILABLE);
     }
 
+    /** A policy file over the daemon's limit: exit 2 (LIMIT_EXCEEDED), checked before connecting or reading it. */
+    @Test
+    void oversizedPolicyFileIsAUsageErrorBeforeConnecting(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path big = dir.resolve("big.yaml");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(dev.cairn.protocol.wire.Wire.MAX_POLICY_BYTES + 1L); // sparse: the size is what counts
+        }
+        for (String[] args : new String[][] {{"trim", "--policy", big.toString()},
+                {"policy", "simulate", "--series", "a", "--policy", big.toString()}}) {
+            CliRun r = run(args);
+            assertThat(r.code()).as(r.stderr()).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.stderr()).contains("big.yaml", "the limit is " + dev.cairn.protocol.wire.Wire.MAX_POLICY_BYTES);
+        }
+    }
+
     @Test
     void brakeAndPolicyExitCodes() {
         // The max_remove brake is the POLICY_BLOCKED family: distinct from success and from usage errors.

@@ -1166,7 +1166,12 @@ public final class CairnClient implements AutoCloseable {
                 throw CairnClientException.local(Status.CORRUPT, what + ": " + announced + " bytes announced, "
                         + bytes.size() + " received", null);
             }
-            return bytes.toString(StandardCharsets.UTF_8);
+            try {
+                return dev.cairn.protocol.codec.Utf8.decode(bytes.toByteArray(), what);
+            } catch (dev.cairn.protocol.codec.MalformedDataException e) {
+                // The same rule as for every string in a frame (MessageCodec): never guess a text.
+                throw CairnClientException.local(Status.BAD_REQUEST, "malformed reply: " + e.getMessage(), e);
+            }
         }
     }
 

@@ -26,10 +26,29 @@ public final class PolicyException extends Exception {
     }
 
     private final List<Problem> problems;
+    private final boolean limitExceeded;
 
     public PolicyException(List<Problem> problems) {
+        this(problems, false);
+    }
+
+    private PolicyException(List<Problem> problems, boolean limitExceeded) {
         super(format(problems));
         this.problems = List.copyOf(problems);
+        this.limitExceeded = limitExceeded;
+    }
+
+    /** The text is over a documented size limit ({@link PolicyParser#MAX_POLICY_BYTES}); it was not parsed. */
+    static PolicyException limit(int line, String message) {
+        return new PolicyException(List.of(new Problem("(document)", line, line > 0 ? 1 : 0, message)), true);
+    }
+
+    /**
+     * True if the text was refused for its size or line length before any parsing, not for what
+     * it says (the daemon answers {@code LIMIT_EXCEEDED} rather than {@code INVALID_POLICY}).
+     */
+    public boolean limitExceeded() {
+        return limitExceeded;
     }
 
     private static String format(List<Problem> problems) {

@@ -1,16 +1,19 @@
 package dev.cairn.gc.policy;
 
 import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringReader;
 import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -53,35 +56,78 @@ public final class PolicyParser {
             "yearly", "tags", "best", "every_n_steps", "max_recompute");
     private static final Pattern PERCENT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*%");
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    /**
+     * Largest policy text, in UTF-8 bytes, that {@link #parse(String)} reads (1 MiB: a policy
+     * file is a few KiB; the limit keeps one request from costing seconds of CPU). Checked before
+     * any parsing; over it, {@link PolicyException#limitExceeded()}.
+     */
+    public static final int MAX_POLICY_BYTES = dev.cairn.protocol.wire.Wire.MAX_POLICY_BYTES;
+
+    private static final YAMLFactory YAML = YamlLimits.factory(MAX_POLICY_BYTES);
 
     private PolicyParser() {
     }
 
-    /** Parses a policy document ({@code policies:} at the top level, nothing else). */
+    /**
+     * Parses a policy document ({@code policies:} at the top level, nothing else), in one pass
+     * that keeps the line and column of every key and value for the error messages.
+     *
+     * @throws PolicyException every problem found; with {@link PolicyException#limitExceeded()}
+     *                         if the text is over {@link #MAX_POLICY_BYTES} or has a line over
+     *                         {@link YamlLimits#MAX_LINE_CHARS} (then nothing was parsed)
+     */
     public static PolicySet parse(String yaml) throws PolicyException {
-        JsonNode root;
-        try {
-            root = YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
-            JsonLocation loc = e.getLocation();
-            String msg = e.getOriginalMessage();
-            throw new PolicyException(List.of(new Problem0("(document)", msg).at(loc)));
-        }
-        Locations locations = Locations.of(yaml);
-        Ctx ctx = new Ctx(locations);
+        checkLimits(yaml);
+        Map<String, int[]> keys = new HashMap<>();
+        Map<String, int[]> values = new HashMap<>();
+        JsonNode root = TreeReader.read(yaml, keys, values);
+        Ctx ctx = new Ctx(new Locations(keys, values));
         PolicySet set = document(root, ctx);
         ctx.throwIfAny();
         return set;
     }
 
-    /** Reads the whole of {@code in} and parses it as by {@link #parse(String)}. */
+    /**
+     * Refuses a policy text over the documented limits without parsing it: more than
+     * {@link #MAX_POLICY_BYTES} UTF-8 bytes, or a line longer than {@link YamlLimits#MAX_LINE_CHARS}.
+     * Costs one pass over the chars.
+     *
+     * @throws PolicyException with {@link PolicyException#limitExceeded()}
+     */
+    public static void checkLimits(String yaml) throws PolicyException {
+        // Every char is at least one UTF-8 byte: a longer string is over without counting.
+        long bytes = yaml.length() > MAX_POLICY_BYTES ? yaml.length() : YamlLimits.utf8Length(yaml);
+        checkSize(bytes);
+        int line = YamlLimits.firstLongLine(yaml);
+        if (line > 0) {
+            throw PolicyException.limit(line, "line " + line + " is longer than " + YamlLimits.MAX_LINE_CHARS
+                    + " characters, the limit for a line of a policy file; break it up (a comment can span several"
+                    + " lines, each starting with '#')");
+        }
+    }
+
+    /**
+     * Refuses a policy of {@code bytes} UTF-8 bytes if that is over {@link #MAX_POLICY_BYTES}
+     * (for callers that know the size before reading, such as the CLI with a file).
+     *
+     * @throws PolicyException with {@link PolicyException#limitExceeded()}
+     */
+    public static void checkSize(long bytes) throws PolicyException {
+        if (bytes > MAX_POLICY_BYTES) {
+            throw PolicyException.limit(0, "the policy is " + bytes + " bytes; the limit is " + MAX_POLICY_BYTES
+                    + " bytes (1 MiB)");
+        }
+    }
+
+    /** Reads the whole of {@code in} (refused once it passes the size limit) and parses it as by {@link #parse(String)}. */
     public static PolicySet parse(Reader in) throws PolicyException, IOException {
         StringBuilder sb = new StringBuilder();
         char[] buf = new char[8192];
         for (int n; (n = in.read(buf)) > 0; ) {
             sb.append(buf, 0, n);
+            if (sb.length() > MAX_POLICY_BYTES) {
+                checkSize(sb.length()); // each char is at least one byte: over the limit, stop reading
+            }
         }
         return parse(sb.toString());
     }
@@ -547,56 +593,16 @@ public final class PolicyParser {
         }
     }
 
-    /**
-     * Line and column of every key and value of a YAML text, by path ({@code policies[1].daily}).
-     * Jackson trees carry no positions, so the text is walked once more with the streaming parser.
-     */
+    /** Line and column of every key and value of a YAML text, by path ({@code policies[1].daily}). */
     private static final class Locations {
         static final Locations NONE = new Locations(Map.of(), Map.of());
 
         private final Map<String, int[]> keys;
         private final Map<String, int[]> values;
 
-        private Locations(Map<String, int[]> keys, Map<String, int[]> values) {
+        Locations(Map<String, int[]> keys, Map<String, int[]> values) {
             this.keys = keys;
             this.values = values;
-        }
-
-        static Locations of(String yaml) {
-            Map<String, int[]> keys = new HashMap<>();
-            Map<String, int[]> values = new HashMap<>();
-            try (JsonParser p = YAML.getFactory().createParser(new StringReader(yaml))) {
-                if (p.nextToken() != null) {
-                    walk(p, "", keys, values);
-                }
-            } catch (IOException e) {
-                // The text already parsed as a tree; a failure here only loses positions.
-                return NONE;
-            }
-            return new Locations(keys, values);
-        }
-
-        private static void walk(JsonParser p, String path, Map<String, int[]> keys, Map<String, int[]> values)
-                throws IOException {
-            values.putIfAbsent(path.isEmpty() ? "(document)" : path, pos(p.currentTokenLocation()));
-            JsonToken t = p.currentToken();
-            if (t == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String child = path.isEmpty() ? p.currentName() : path + "." + p.currentName();
-                    keys.putIfAbsent(child, pos(p.currentTokenLocation()));
-                    p.nextToken();
-                    walk(p, child, keys, values);
-                }
-            } else if (t == JsonToken.START_ARRAY) {
-                int i = 0;
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    walk(p, path + "[" + i++ + "]", keys, values);
-                }
-            }
-        }
-
-        private static int[] pos(JsonLocation l) {
-            return new int[] {l.getLineNr(), l.getColumnNr()};
         }
 
         Optional<int[]> key(String path) {
@@ -605,6 +611,102 @@ public final class PolicyParser {
 
         Optional<int[]> value(String path) {
             return Optional.ofNullable(values.get(path));
+        }
+    }
+
+    /**
+     * Builds the tree of a YAML text with the streaming parser and notes, on the way, where each
+     * key and value starts: one pass (Jackson's trees carry no positions, and parsing twice, once
+     * for the tree and once for the positions, doubled the cost). Only the first document is read.
+     */
+    private static final class TreeReader {
+        private final YAMLParser p;
+        private final Map<String, int[]> keys;
+        private final Map<String, int[]> values;
+
+        private TreeReader(YAMLParser p, Map<String, int[]> keys, Map<String, int[]> values) {
+            this.p = p;
+            this.keys = keys;
+            this.values = values;
+        }
+
+        static JsonNode read(String yaml, Map<String, int[]> keys, Map<String, int[]> values) throws PolicyException {
+            try (YAMLParser p = (YAMLParser) YAML.createParser(yaml)) {
+                if (p.nextToken() == null) {
+                    return null; // empty, or only comments
+                }
+                return new TreeReader(p, keys, values).node("");
+            } catch (StreamConstraintsException e) {
+                throw new PolicyException(List.of(new Problem0("(document)", "the document nests mappings and lists"
+                        + " more than " + YamlLimits.MAX_DEPTH + " levels deep (a policy needs 5)").at(e.getLocation())));
+            } catch (JsonProcessingException e) {
+                throw new PolicyException(List.of(new Problem0("(document)", e.getOriginalMessage()).at(e.getLocation())));
+            } catch (IOException | RuntimeException e) {
+                // A String cannot fail to read; SnakeYAML's own limits raise unchecked YAMLExceptions.
+                throw new PolicyException(List.of(new PolicyException.Problem("(document)", 0, 0,
+                        "not valid YAML: " + e.getMessage())));
+            }
+        }
+
+        private JsonNode node(String path) throws IOException {
+            JsonNodeFactory f = JsonNodeFactory.instance;
+            JsonLocation at = p.currentTokenLocation();
+            values.putIfAbsent(path.isEmpty() ? "(document)" : path, pos(at));
+            JsonToken t = p.currentToken();
+            switch (t) {
+                case START_OBJECT -> {
+                    ObjectNode o = f.objectNode();
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String name = p.currentName();
+                        String child = path.isEmpty() ? name : path + "." + name;
+                        keys.putIfAbsent(child, pos(p.currentTokenLocation()));
+                        p.nextToken();
+                        o.set(name, node(child));
+                    }
+                    return o;
+                }
+                case START_ARRAY -> {
+                    ArrayNode a = f.arrayNode();
+                    int i = 0;
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        a.add(node(path + "[" + i++ + "]"));
+                    }
+                    return a;
+                }
+                case VALUE_STRING -> {
+                    if (p.isCurrentAlias()) {
+                        throw new JsonParseException(p, "YAML aliases ('*" + p.getText() + "') are not allowed in a"
+                                + " policy: write each value out in full (an alias or merge key would not be"
+                                + " expanded, and alias chains are a known way to blow up a parser)", at);
+                    }
+                    return f.textNode(p.getText());
+                }
+                case VALUE_NUMBER_INT -> {
+                    return switch (p.getNumberType()) {
+                        case INT -> f.numberNode(p.getIntValue());
+                        case LONG -> f.numberNode(p.getLongValue());
+                        default -> f.numberNode(p.getBigIntegerValue());
+                    };
+                }
+                case VALUE_NUMBER_FLOAT -> {
+                    return f.numberNode(p.getDoubleValue());
+                }
+                case VALUE_TRUE, VALUE_FALSE -> {
+                    return f.booleanNode(t == JsonToken.VALUE_TRUE);
+                }
+                case VALUE_NULL -> {
+                    return f.nullNode();
+                }
+                case VALUE_EMBEDDED_OBJECT -> {
+                    Object v = p.getEmbeddedObject();
+                    return v instanceof byte[] b ? f.binaryNode(b) : f.pojoNode(v);
+                }
+                default -> throw new JsonParseException(p, "unexpected YAML token " + t, at);
+            }
+        }
+
+        private static int[] pos(JsonLocation l) {
+            return new int[] {l.getLineNr(), l.getColumnNr()};
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.cairn.protocol.codec;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -87,10 +86,20 @@ public final class ByteReader {
         return at;
     }
 
+    /** A u16-length string, strictly UTF-8 (see {@link Utf8}). */
     public String str() {
+        return str("string");
+    }
+
+    /**
+     * A u16-length string, strictly UTF-8.
+     *
+     * @param field named in the error if the bytes are not well-formed UTF-8
+     */
+    public String str(String field) {
         int n = u16();
         need(n);
-        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+        String s = Utf8.decode(buf, pos, n, field);
         pos += n;
         return s;
     }

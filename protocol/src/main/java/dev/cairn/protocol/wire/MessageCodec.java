@@ -8,6 +8,7 @@ import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.codec.ByteReader;
 import dev.cairn.protocol.codec.MalformedDataException;
+import dev.cairn.protocol.codec.Utf8;
 import dev.cairn.protocol.manifest.CheckpointMeta;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
@@ -831,7 +832,7 @@ public final class MessageCodec {
                 int min = r.u16();
                 int max = r.u16();
                 int maxFrame = r.i32();
-                yield new Hello(min, max, maxFrame, r.str(), r.str());
+                yield new Hello(min, max, maxFrame, r.str("token"), r.str("client name"));
             }
             case Opcode.PING -> new Ping(r.i64());
             case Opcode.CANCEL -> new Cancel(r.i32());
@@ -839,12 +840,12 @@ public final class MessageCodec {
             case Opcode.SHOW -> new Show(manifestId(r));
             case Opcode.READ -> {
                 ManifestId id = manifestId(r);
-                String entry = r.str();
+                String entry = r.str("entry name");
                 EntryHeader.validateName(entry);
                 yield new Read(id, entry, u64(r, "start chunk"));
             }
             case Opcode.LIST -> {
-                String series = optStr(r);
+                String series = optStr(r, "series");
                 if (series != null) {
                     CheckpointMeta.validateSeries(series);
                 }
@@ -852,14 +853,14 @@ public final class MessageCodec {
             }
             case Opcode.STATS -> new Stats();
             case Opcode.VERIFY -> new Verify(r.bool());
-            case Opcode.RESOLVE -> new Resolve(r.str());
+            case Opcode.RESOLVE -> new Resolve(r.str("id text"));
             case Opcode.BEGIN_PUT -> {
                 int mode = r.u8();
                 CheckpointMeta meta = meta(r);
                 int n = r.count(r.remaining() / 2, "tag count");
                 List<String> tags = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    String t = r.str();
+                    String t = r.str("tag");
                     CheckpointMeta.validateTag(t);
                     tags.add(t);
                 }
@@ -872,7 +873,7 @@ public final class MessageCodec {
             }
             case Opcode.ENTRY -> {
                 int session = r.i32();
-                String name = r.str();
+                String name = r.str("entry name");
                 EntryHeader.validateName(name);
                 yield new Entry(session, name, EntryKind.ofCode(r.u8()));
             }
@@ -889,7 +890,7 @@ public final class MessageCodec {
             case Opcode.END_ENTRY -> new EndEntry(r.i32());
             case Opcode.PATCH -> {
                 int session = r.i32();
-                String entry = r.str();
+                String entry = r.str("entry name");
                 EntryHeader.validateName(entry);
                 long offset = u64(r, "patch offset");
                 int len = r.count(r.remaining(), "patch length");
@@ -900,8 +901,8 @@ public final class MessageCodec {
 
             case Opcode.HELLO_OK -> {
                 int version = r.u16();
-                String serverVersion = r.str();
-                String tenant = r.str();
+                String serverVersion = r.str("server version");
+                String tenant = r.str("tenant");
                 byte[] storeId = r.bytes(16);
                 ChunkerParams p = new ChunkerParams(r.i32(), r.i32(), r.i32());
                 yield new HelloOk(version, serverVersion, tenant, storeId, p, limits(r));
@@ -951,7 +952,7 @@ public final class MessageCodec {
                 int np = r.count(r.remaining() / 6, "problem count");
                 List<Problem> problems = new ArrayList<>(np);
                 for (int i = 0; i < np; i++) {
-                    problems.add(new Problem(r.str(), r.str(), r.str()));
+                    problems.add(new Problem(r.str("problem kind"), r.str("problem subject"), r.str("problem message")));
                 }
                 int nd = r.count(r.remaining() / 36, "damaged count");
                 List<Damaged> damaged = new ArrayList<>(nd);
@@ -960,7 +961,7 @@ public final class MessageCodec {
                     int nr = r.count(r.remaining() / 2, "reason count");
                     List<String> reasons = new ArrayList<>(nr);
                     for (int k = 0; k < nr; k++) {
-                        reasons.add(r.str());
+                        reasons.add(r.str("damage reason"));
                     }
                     damaged.add(new Damaged(id, reasons));
                 }
@@ -983,22 +984,22 @@ public final class MessageCodec {
             case Opcode.ABORT_OK -> new AbortOk();
             // ------------------------------------------------------ maintenance
             case Opcode.TRIM -> {
-                String series = optStr(r);
+                String series = optStr(r, "series filter");
                 if (series != null && series.isEmpty()) {
                     throw new MalformedDataException("series filter is empty (leave it out to trim every series)");
                 }
-                yield new Trim(series, optText(r), optStr(r), r.bool(), r.bool());
+                yield new Trim(series, optText(r, "policy"), optStr(r, "policy source"), r.bool(), r.bool());
             }
             case Opcode.TRASH_LS -> new TrashList();
             case Opcode.TRASH_RESTORE -> new TrashRestore(manifestId(r));
             case Opcode.HOLD_ADD -> {
                 ManifestId id = manifestId(r);
-                String owner = r.str();
-                String reason = r.str();
+                String owner = r.str("hold owner");
+                String reason = r.str("hold reason");
                 Long ttl = r.bool() ? u64(r, "ttl") : null;
                 yield new HoldAdd(id, owner, reason, ttl);
             }
-            case Opcode.HOLD_RM -> new HoldRemove(manifestId(r), r.str());
+            case Opcode.HOLD_RM -> new HoldRemove(manifestId(r), r.str("hold owner"));
             case Opcode.GC -> {
                 boolean dryRun = r.bool();
                 if (r.remaining() == 0) {
@@ -1011,9 +1012,9 @@ public final class MessageCodec {
                 yield new Gc(dryRun, (flags & GC_FLAG_FORCE) != 0, true);
             }
             case Opcode.POLICY_SIMULATE -> {
-                String series = r.str();
+                String series = r.str("series");
                 CheckpointMeta.validateSeries(series);
-                yield new PolicySimulate(series, optText(r), r.bool());
+                yield new PolicySimulate(series, optText(r, "policy"), r.bool());
             }
             case Opcode.TRIM_LOG -> new TrimLog(r.i32(), r.bool());
             case Opcode.TAG -> {
@@ -1022,22 +1023,22 @@ public final class MessageCodec {
                 yield new Tag(id, add, tags(r));
             }
             case Opcode.TRIM_OK -> {
-                String auditId = optStr(r);
+                String auditId = optStr(r, "audit id");
                 Instant at = Instant.ofEpochMilli(r.i64());
                 boolean dryRun = r.bool();
                 boolean applied = r.bool();
                 boolean force = r.bool();
-                String requestedBy = r.str();
-                String source = r.str();
+                String requestedBy = r.str("requested by");
+                String source = r.str("policy source");
                 int series = r.count(Integer.MAX_VALUE, "series count");
                 int blocked = r.count(Integer.MAX_VALUE, "blocked count");
                 yield new TrimOk(auditId, at, dryRun, applied, force, requestedBy, source, series, blocked,
                         u64(r, "kept"), u64(r, "removed"), u64(r, "rebases"), u64(r, "freed bytes"));
             }
             case Opcode.TRIM_SERIES -> {
-                String series = r.str();
-                String policy = r.str();
-                String blocked = optStr(r);
+                String series = r.str("series");
+                String policy = r.str("policy");
+                String blocked = optStr(r, "blocked reason");
                 Instant expires = Instant.ofEpochMilli(r.i64());
                 int nk = r.count(r.remaining() / (ManifestId.LENGTH + 4), "kept count");
                 List<KeptInfo> kept = new ArrayList<>(nk);
@@ -1055,7 +1056,7 @@ public final class MessageCodec {
                 int n = r.count(r.remaining() / (2 * ManifestId.LENGTH + 3), "rebase count");
                 List<RebaseInfo> rs = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    rs.add(new RebaseInfo(manifestId(r), r.str(), manifestId(r), optManifestId(r)));
+                    rs.add(new RebaseInfo(manifestId(r), r.str("rebase series"), manifestId(r), optManifestId(r)));
                 }
                 yield new TrimRebases(rs);
             }
@@ -1063,9 +1064,9 @@ public final class MessageCodec {
                 int n = r.count(r.remaining() / (ManifestId.LENGTH + 36), "entry count");
                 List<TrashEntryInfo> es = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    es.add(new TrashEntryInfo(manifestId(r), r.str(), Instant.ofEpochMilli(r.i64()),
+                    es.add(new TrashEntryInfo(manifestId(r), r.str("series"), Instant.ofEpochMilli(r.i64()),
                             u64(r, "logical bytes"), Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()),
-                            r.str()));
+                            r.str("trash reason")));
                 }
                 yield new TrashPage(es);
             }
@@ -1074,7 +1075,7 @@ public final class MessageCodec {
             case Opcode.HOLD_ADD_OK -> new HoldAddOk(hold(r));
             case Opcode.HOLD_RM_OK -> new HoldRemoveOk();
             case Opcode.GC_OK -> {
-                String gcId = r.str();
+                String gcId = r.str("gc id");
                 boolean dryRun = r.bool();
                 long[] v = new long[10];
                 for (int i = 0; i < v.length; i++) {
@@ -1083,7 +1084,7 @@ public final class MessageCodec {
                 int n = r.count(r.remaining() / 10, "phase count");
                 List<PhaseMillis> phases = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    phases.add(new PhaseMillis(r.str(), u64(r, "phase millis")));
+                    phases.add(new PhaseMillis(r.str("phase name"), u64(r, "phase millis")));
                 }
                 long total = u64(r, "total millis");
                 long markSet = u64(r, "mark set bytes");
@@ -1109,15 +1110,15 @@ public final class MessageCodec {
             }
             case Opcode.TEXT_PART -> new TextPart(r.bytes(length(r, "text length")));
             case Opcode.POLICY_SIMULATE_OK -> {
-                String series = r.str();
-                String policy = r.str();
+                String series = r.str("series");
+                String policy = r.str("policy");
                 int puts = r.count(Integer.MAX_VALUE, "puts");
                 int survivors = r.count(Integer.MAX_VALUE, "survivors");
                 int over = r.count(Integer.MAX_VALUE, "steps over max_remove");
                 int n = r.count(r.remaining() / 16, "band count");
                 List<AgeBandInfo> bands = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    String label = r.str();
+                    String label = r.str("band label");
                     long from = u64(r, "band start");
                     Long to = optU64(r, "band end");
                     int count = r.count(Integer.MAX_VALUE, "band survivors");
@@ -1127,17 +1128,17 @@ public final class MessageCodec {
                         u64(r, "svg bytes"));
             }
             case Opcode.TRIM_LOG_ENTRY -> {
-                String id = r.str();
+                String id = r.str("audit id");
                 Instant at = Instant.ofEpochMilli(r.i64());
-                String requestedBy = r.str();
-                String source = r.str();
+                String requestedBy = r.str("requested by");
+                String source = r.str("policy source");
                 int series = r.count(Integer.MAX_VALUE, "series count");
                 yield new TrimLogEntry(id, at, requestedBy, source, series, u64(r, "kept"), u64(r, "removed"),
                         u64(r, "rebases"), u64(r, "freed bytes"), u64(r, "report bytes"));
             }
             case Opcode.TRIM_LOG_OK -> new TrimLogOk(r.count(Integer.MAX_VALUE, "count"));
             case Opcode.TAG_OK -> new TagOk(tags(r));
-            case Opcode.ERROR -> new ErrorReply(r.u16(), r.str(), chunkIds(r));
+            case Opcode.ERROR -> new ErrorReply(r.u16(), r.str("error message"), chunkIds(r));
             default -> RawPutCodec.decode(op, r);
         };
     }
@@ -1150,17 +1151,17 @@ public final class MessageCodec {
         return v;
     }
 
-    private static String optStr(ByteReader r) {
-        return r.bool() ? r.str() : null;
+    private static String optStr(ByteReader r, String field) {
+        return r.bool() ? r.str(field) : null;
     }
 
-    private static String optText(ByteReader r) {
+    private static String optText(ByteReader r, String field) {
         if (!r.bool()) {
             return null;
         }
         int n = length(r, "text length");
         int off = r.skip(n);
-        return new String(r.array(), off, n, StandardCharsets.UTF_8);
+        return Utf8.decode(r.array(), off, n, field);
     }
 
     /** A u32 byte length that the bytes after it can hold. */
@@ -1181,7 +1182,7 @@ public final class MessageCodec {
         int n = r.count(r.remaining() / 2, "tag count");
         List<String> tags = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            String t = r.str();
+            String t = r.str("tag");
             CheckpointMeta.validateTag(t);
             tags.add(t);
         }
@@ -1192,13 +1193,13 @@ public final class MessageCodec {
         int n = r.count(r.remaining() / 4, "reason count");
         List<Reason> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(new Reason(r.str(), r.str()));
+            out.add(new Reason(r.str("reason kind"), r.str("reason text")));
         }
         return out;
     }
 
     private static HoldInfo hold(ByteReader r) {
-        return new HoldInfo(r.str(), r.str(), Instant.ofEpochMilli(r.i64()), optInstant(r));
+        return new HoldInfo(r.str("hold owner"), r.str("hold reason"), Instant.ofEpochMilli(r.i64()), optInstant(r));
     }
 
     private static ChunkId chunkId(ByteReader r) {
@@ -1235,7 +1236,7 @@ public final class MessageCodec {
     }
 
     static CheckpointMeta meta(ByteReader r) {
-        String series = r.str();
+        String series = r.str("series");
         Instant created = Instant.ofEpochMilli(r.i64());
         OptionalLong step = r.bool() ? OptionalLong.of(r.i64()) : OptionalLong.empty();
         OptionalDouble compute = r.bool() ? OptionalDouble.of(r.f64()) : OptionalDouble.empty();
@@ -1243,7 +1244,7 @@ public final class MessageCodec {
         int n = r.count(Math.min(10_000, r.remaining() / 10), "metric count");
         TreeMap<String, Double> metrics = new TreeMap<>();
         for (int i = 0; i < n; i++) {
-            String name = r.str();
+            String name = r.str("metric name");
             if (metrics.put(name, r.f64()) != null) {
                 throw new MalformedDataException("metric " + name + " given twice");
             }
@@ -1252,7 +1253,7 @@ public final class MessageCodec {
     }
 
     static EntryHeader entryHeader(ByteReader r) {
-        String name = r.str();
+        String name = r.str("entry name");
         EntryKind kind = EntryKind.ofCode(r.u8());
         return new EntryHeader(name, kind, u64(r, "entry size"), u64(r, "chunk count"), r.bytes(32));
     }
@@ -1268,14 +1269,14 @@ public final class MessageCodec {
         int nt = r.count(r.remaining() / 2, "tag count");
         List<String> tags = new ArrayList<>(nt);
         for (int i = 0; i < nt; i++) {
-            tags.add(r.str());
+            tags.add(r.str("tag"));
         }
         int nh = r.count(r.remaining() / 13, "hold count");
         List<HoldInfo> holds = new ArrayList<>(nh);
         for (int i = 0; i < nh; i++) {
             holds.add(hold(r));
         }
-        TrashInfo trash = r.bool() ? new TrashInfo(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str())
+        TrashInfo trash = r.bool() ? new TrashInfo(Instant.ofEpochMilli(r.i64()), Instant.ofEpochMilli(r.i64()), r.str("trash reason"))
                 : null;
         return new CheckpointSummary(id, meta, kind, parent, depth, logical, entries, new LabelInfo(tags, holds, trash));
     }

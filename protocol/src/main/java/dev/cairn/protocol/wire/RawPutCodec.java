@@ -72,7 +72,7 @@ final class RawPutCodec {
             }
             case Opcode.RAW_ENTRY -> {
                 int session = r.i32();
-                String name = r.str();
+                String name = r.str("entry name");
                 EntryHeader.validateName(name);
                 yield new RawPut.EntryStart(session, name, EntryKind.ofCode(r.u8()));
             }
@@ -88,7 +88,7 @@ final class RawPutCodec {
             case Opcode.RAW_FD -> new RawPut.Fd(r.i32());
             case Opcode.READ_FD -> {
                 ManifestId id = MessageCodec.manifestId(r);
-                String entry = r.str();
+                String entry = r.str("entry name");
                 if (!entry.isEmpty()) {
                     EntryHeader.validateName(entry);
                 }

@@ -47,4 +47,10 @@ public final class Wire {
 
     /** Longest error message sent, in characters; longer ones are cut. */
     public static final int MAX_ERROR_MESSAGE = 2000;
+
+    /**
+     * Largest policy text, in UTF-8 bytes, that TRIM or POLICY_SIMULATE may carry (1 MiB); a
+     * larger one gets {@code LIMIT_EXCEEDED} without being parsed. Clients check it before sending.
+     */
+    public static final int MAX_POLICY_BYTES = 1 << 20;
 }

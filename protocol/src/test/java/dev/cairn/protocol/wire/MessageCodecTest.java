@@ -205,8 +205,8 @@ class MessageCodecTest {
         expectPayload(Opcode.TRIM_REBASES, "00000002" + "11".repeat(67), "rebase count");
         expectPayload(Opcode.TEXT_PART, "00000005" + "6162", "text length");
         expectPayload(Opcode.GC_OK, "0001" + "67" + "00" + "ff".repeat(8), "out of range");
-        // Invalid UTF-8 never throws: it decodes with replacement characters (and then fails validation).
-        expectPayload(Opcode.RESOLVE, "0002" + "c328", null);
+        // Invalid UTF-8 is refused, naming the field (StrictUtf8Test has the rest).
+        expectPayload(Opcode.RESOLVE, "0002" + "c328", "id text is not valid UTF-8");
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.cairn.gc.GcOptions;
 import dev.cairn.gc.policy.PolicyException;
 import dev.cairn.gc.policy.PolicyParser;
 import dev.cairn.gc.policy.PolicySet;
+import dev.cairn.gc.policy.YamlLimits;
 import dev.cairn.protocol.chunk.ChunkerParams;
 import dev.cairn.protocol.wire.Limits;
 import dev.cairn.server.config.ConfigFile.GcSection;
@@ -48,8 +49,16 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
+    /**
+     * Largest cairn.yaml, in bytes (4 MiB: a config with many tokens and policies is tens of KiB;
+     * the limit keeps a wrong file, say a log, from costing minutes to parse at start).
+     */
+    public static final int MAX_CONFIG_BYTES = 4 << 20;
+
+    private static final YAMLFactory YAML = YamlLimits.factory(MAX_CONFIG_BYTES);
+
     private static ObjectMapper mapper() {
-        ObjectMapper m = new ObjectMapper(new YAMLFactory());
+        ObjectMapper m = new ObjectMapper(YAML);
         m.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         m.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -62,6 +71,11 @@ public final class ConfigLoader {
     public static DaemonConfig load(Path file) {
         String text;
         try {
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) { // before reading: a 100 MB file is never loaded
+                throw new ConfigException("config file " + file + " is " + size + " bytes; the limit is "
+                        + MAX_CONFIG_BYTES + " bytes (4 MiB): is it the right file?");
+            }
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException("config file " + file + " does not exist");
@@ -72,9 +86,25 @@ public final class ConfigLoader {
         return resolve(parse(file.toString(), text), base);
     }
 
-    /** Parses YAML text into the raw file model. */
+    /**
+     * Parses YAML text into the raw file model.
+     *
+     * @throws ConfigException naming {@code name} for bad content, a text over
+     *                         {@link #MAX_CONFIG_BYTES} or a line over {@link YamlLimits#MAX_LINE_CHARS}
+     *                         (both checked before parsing: see {@link YamlLimits} for why lines)
+     */
     public static ConfigFile parse(String name, String text) {
         ConfigFile empty = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null);
+        long bytes = text.length() > MAX_CONFIG_BYTES ? text.length() : YamlLimits.utf8Length(text);
+        if (bytes > MAX_CONFIG_BYTES) {
+            throw new ConfigException(name + ": " + bytes + " bytes; the limit for a config file is "
+                    + MAX_CONFIG_BYTES + " bytes (4 MiB)");
+        }
+        int line = YamlLimits.firstLongLine(text);
+        if (line > 0) {
+            throw new ConfigException(name + ": line " + line + " is longer than " + YamlLimits.MAX_LINE_CHARS
+                    + " characters, the limit for a line of a config file");
+        }
         try {
             ObjectMapper m = mapper();
             JsonNode tree = m.readTree(text);

@@ -59,15 +59,19 @@ public final class Maintenance {
     /**
      * The policies to apply: {@code text} parsed if given, else the daemon's own.
      *
-     * @throws CairnException {@link Status#INVALID_POLICY} with the parser's message (every problem,
-     *                        with line and column), or when there is no policy at all
+     * @throws CairnException {@link Status#LIMIT_EXCEEDED} for a text over
+     *                        {@link PolicyParser#MAX_POLICY_BYTES} or with an over-long line (refused
+     *                        before parsing), {@link Status#INVALID_POLICY} with the parser's message
+     *                        (every problem, with line and column), or when there is no policy at all
      */
     public Policies resolve(String text, String source) throws CairnException {
         if (text != null) {
             try {
+                // parse checks the size and line limits first, so an oversized text is never parsed.
                 return new Policies(PolicyParser.parse(text), source == null ? CLIENT_SOURCE : source, text);
             } catch (PolicyException e) {
-                throw new CairnException(Status.INVALID_POLICY, e.getMessage(), e);
+                throw new CairnException(e.limitExceeded() ? Status.LIMIT_EXCEEDED : Status.INVALID_POLICY,
+                        e.getMessage(), e);
             }
         }
         if (policies == null) {

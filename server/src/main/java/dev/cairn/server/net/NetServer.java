@@ -117,8 +117,8 @@ public final class NetServer {
             } catch (Exception e) {
                 throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
             }
-            log.info("listening on {} ({}{}, {} worker threads)", HostPort.of((InetSocketAddress) ch.localAddress()),
-                    epoll ? "epoll" : "nio",
+            log.info("listening on {} ({}{}, {} worker threads)",
+                    describeBound(config.listen(), (InetSocketAddress) ch.localAddress()), epoll ? "epoll" : "nio",
                     ssl != null ? ", TLS" : "", threads);
             NetServer server = new NetServer(ctx, boss, workers, ch);
             java.nio.file.Path socket = config.socketPath();
@@ -194,6 +194,26 @@ public final class NetServer {
         return localPath;
     }
 
+    /**
+     * What a socket asked to listen on {@code asked} is actually bound to, in words. The JDK (NIO
+     * and Netty's epoll alike) opens IPv6 sockets where the host has IPv6 and binds the IPv4
+     * wildcard {@code 0.0.0.0} as the dual-stack {@code [::]}: the daemon is then reachable on
+     * every IPv6 address too, which an operator who wrote 0.0.0.0 may not expect (README,
+     * "Listening"). Said explicitly rather than left to the address format.
+     */
+    static String describeBound(HostPort asked, InetSocketAddress bound) {
+        HostPort actual = HostPort.of(bound);
+        java.net.InetAddress a = bound.getAddress();
+        if (a != null && a.isAnyLocalAddress()) {
+            String scope = a instanceof java.net.Inet6Address
+                    ? "dual-stack: every IPv4 and IPv6 address of this host"
+                    : "every IPv4 address of this host";
+            return actual + " (" + scope + (actual.host().equals(asked.host()) ? "" : "; configured " + asked) + ")";
+        }
+        return actual.host().equals(asked.host()) ? actual.toString() : actual + " (configured " + asked + ")";
+    }
+
+    /** "127.0.0.1:7433" (no leading slash, IPv6 in brackets). */
 
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();

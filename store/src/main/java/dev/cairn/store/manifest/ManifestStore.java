@@ -100,16 +100,26 @@ public final class ManifestStore {
     }
 
     /**
-     * Resolves a full id or an unambiguous hex prefix (at least 6 characters) to an id.
+     * Resolves a full id or an unambiguous hex prefix (at least 6 characters) to the id of a
+     * stored manifest (in the trash or not).
+     *
+     * @throws CairnException {@link Status#NOT_FOUND} if no stored manifest has that id or prefix
+     *                        (a full id too: it is looked up, not echoed), {@link Status#BAD_REQUEST}
+     *                        if the text is not hex, too short or ambiguous
      */
     public ManifestId resolve(String text) throws CairnException {
         String hex = text.trim().toLowerCase(Locale.ROOT);
         if (hex.length() == ManifestId.LENGTH * 2) {
+            ManifestId id;
             try {
-                return ManifestId.parse(hex);
+                id = ManifestId.parse(hex);
             } catch (IllegalArgumentException e) {
                 throw new CairnException(Status.BAD_REQUEST, e.getMessage());
             }
+            if (db.get(Cf.MANIFESTS, Keys.manifest(id)) == null) {
+                throw new CairnException(Status.NOT_FOUND, "no checkpoint with id " + hex);
+            }
+            return id;
         }
         if (hex.length() < 6 || hex.length() > 64 || !hex.matches("[0-9a-f]+")) {
             throw new CairnException(Status.BAD_REQUEST, "'" + text + "' is not a checkpoint id (64 hex characters,"

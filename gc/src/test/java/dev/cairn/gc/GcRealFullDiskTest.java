@@ -1,5 +1,7 @@
 package dev.cairn.gc;
 
+import dev.cairn.gc.policy.PolicyParser;
+
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.TestData;
@@ -61,15 +63,26 @@ class GcRealFullDiskTest {
                 assertThat(full).as("the volume filled up").isNotNull();
                 assertThat(full.status()).as(full.toString()).isEqualTo(Status.NO_SPACE);
                 assertThat(ids).hasSizeGreaterThan(3);
-                long freeBefore = Files.getFileStore(mnt).getUsableSpace();
-                try (MetaDb.Batch b = repo.db().batch()) {
-                    for (ManifestId id : ids.subList(0, ids.size() - 1)) {
-                        repo.manifests().trash(b, repo.manifests().get(id), repo.labels(id),
-                                new Labels.Trash(t0, t0.plusSeconds(60), "test"));
+                // Take the last free bytes too (another writer on the volume): only the reserve is left.
+                Path filler = mnt.resolve("filler");
+                try (var out = Files.newOutputStream(filler)) {
+                    byte[] block = new byte[64 << 10];
+                    while (true) {
+                        out.write(block);
                     }
-                    repo.db().write(b, true);
+                } catch (IOException expected) {
+                    // ENOSPC
                 }
-                GcReport r = new GarbageCollector(repo, Clock.fixed(t0.plus(Duration.ofDays(1)), ZoneOffset.UTC),
+                // The documented way out: trim, then gc. The trim's catalog and RocksDB writes need
+                // a few KiB, which it takes from the reserve (before that fix: NO_SPACE here).
+                String yaml = "policies:\n  - series: run\n    last: 1\n    grace: 0s\n    max_remove: 100%\n";
+                Clock later = Clock.fixed(t0.plus(Duration.ofDays(1)), ZoneOffset.UTC);
+                TrimReport trimmed = new Trimmer(repo, later).trim(new TrimRequest(PolicyParser.parse(yaml), "t", yaml,
+                        null, false, false, "t"));
+                assertThat(trimmed.removedCount()).isEqualTo(ids.size() - 1);
+                Files.delete(filler);
+                long freeBefore = Files.getFileStore(mnt).getUsableSpace();
+                GcReport r = new GarbageCollector(repo, Clock.offset(later, Duration.ofHours(1)),
                         GcOptions.defaults().withReserveBytes(Reserve.AUTO)).run(false, new GcCancel());
                 long freeAfter = Files.getFileStore(mnt).getUsableSpace();
                 System.out.printf("full disk: %d puts, then %s; gc deleted %d manifests, %d packs, rewrote %d;"

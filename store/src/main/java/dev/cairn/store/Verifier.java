@@ -156,17 +156,6 @@ final class Verifier {
         }
         if (n > 0) {
             out.add(new VerifyReport.Unindexed(idx.pack().toString(), n, bytes));
-            // GC's accounting says how many of a pack's records are legitimately not indexed (freed
-            // by a recorded sweep, copies, crashed uploads; docs/GC.md "What GC may free"). Read
-            // after the index, so a sweep running meanwhile only raises it. More than it allows is
-            // data whose loss nothing explains, e.g. metadata lost with its catalog.
-            byte[] acc = repo.db().get(Cf.JOURNAL, dev.cairn.store.meta.GcAccounting.packKey(idx.pack()));
-            long allowed = acc == null ? n : dev.cairn.store.meta.GcAccounting.decode(acc, "of pack " + idx.pack());
-            if (n > allowed) {
-                problems.add(new VerifyReport.Problem("pack", idx.pack().toHex(), (n - allowed) + " of its records ("
-                        + bytes + " bytes unindexed in all) are named by no index entry and by no recorded deletion:"
-                        + " their checkpoints' metadata was lost; GC keeps them (docs/GC.md)"));
-            }
         }
     }
 

@@ -75,8 +75,6 @@ public final class GarbageCollector {
     static final int SMALL_PACK_FRACTION = 8;
     /** Small packs are merged once there are at least this many. */
     static final int MIN_SMALL_PACKS_TO_MERGE = 4;
-    /** Below this much free space on the data directory, a GC releases the reserve before it starts. */
-    static final long LOW_SPACE = 32L << 20;
     /**
      * Free space a repack group leaves untouched: the index switch and journal (RocksDB) and the
      * new packs' headers and footers need some.
@@ -142,10 +140,7 @@ public final class GarbageCollector {
                 return runLocked(true, force, cancel);
             }
             try {
-                // Little room left: the first metadata writes (deletes, journal) need some.
-                if (repo.reserve().usableSpace() < LOW_SPACE) {
-                    repo.reserve().release();
-                }
+                repo.reserve().releaseIfLow(); // the first metadata writes (deletes, journal) need room
                 return runLocked(false, force, cancel);
             } catch (CairnException e) {
                 // What the failed run did is consistent; with the reserve's space it may go further.

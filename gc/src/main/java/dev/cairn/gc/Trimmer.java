@@ -121,17 +121,7 @@ public final class Trimmer {
         // A trim writes a little metadata (catalog, RocksDB log) before the GC after it frees
         // anything: on a full disk it gets the reserve's room, as GC does; the next GC re-creates
         // the reserve (docs/GC.md, "A full disk").
-        try {
-            if (repo.reserve().usableSpace() < GarbageCollector.LOW_SPACE) {
-                long released = repo.reserve().release();
-                if (released > 0) {
-                    log.warn("{}the disk is nearly full: released the reserve ({} bytes) for the trim's metadata"
-                            + " writes", logPrefix, released);
-                }
-            }
-        } catch (java.io.IOException e) {
-            log.debug("{}cannot tell the free space ({}); the reserve stays", logPrefix, e.toString());
-        }
+        repo.reserve().releaseIfLow();
         // Prepare every rebase first, while the chains they read are intact.
         Map<ManifestId, List<Rebase>> rebasesByOldParent = new HashMap<>();
         Map<ManifestId, PreparedForm> prepared = new LinkedHashMap<>();

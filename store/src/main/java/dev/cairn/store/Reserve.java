@@ -103,6 +103,27 @@ public final class Reserve {
     }
 
     /**
+     * Free space below which a deleting path (GC, trim) gives up the reserve before it writes: its
+     * first metadata writes (catalog, RocksDB log, GC journal) need a little room.
+     */
+    public static final long LOW_SPACE = 32L << 20;
+
+    /**
+     * Deletes the reserve if less than {@link #LOW_SPACE} is free; if the free space cannot be
+     * read, it stays.
+     *
+     * @return the bytes it held (0 if it stays or there was none)
+     */
+    public long releaseIfLow() {
+        try {
+            return usableSpace() < LOW_SPACE ? release() : 0;
+        } catch (IOException e) {
+            log.debug("cannot tell the free space on {} ({}); the reserve stays", file.getParent(), e.toString());
+            return 0;
+        }
+    }
+
+    /**
      * Deletes the reserve so that its space can be used.
      *
      * @return the bytes it held (0 if there was none)

@@ -7,7 +7,8 @@
 #   benchmarks/scripts/compare.sh          quick: 8 checkpoints x 32 MiB per series
 #   FULL=1 benchmarks/scripts/compare.sh   full:  8 checkpoints x 256 MiB per series
 #
-# Env: SERIES (default "finetune shifted dbpages full-change"), PEERS (default
+# Env: SERIES (default "finetune shifted dbpages full-change"), CAIRN_TOOLS (default "cairn cairn-tcp":
+# the CLI on the daemon's local socket, and over TCP), PEERS (default
 # "restic borg-none borg-repokey casync"; empty to run Cairn only), RESTORE_RUNS (3),
 # BENCH_OUT (default /tmp/cairn-bench), PUBLISH=1 copies summary.md and chart.svg to docs/bench/.
 set -euo pipefail
@@ -21,6 +22,7 @@ COUNT=${COUNT:-8}
 SERIES=${SERIES:-"finetune shifted dbpages full-change"}
 PEERS=${PEERS-"restic borg-none borg-repokey casync"}
 RESTORE_RUNS=${RESTORE_RUNS:-3}
+CAIRN_TOOLS=${CAIRN_TOOLS:-"cairn cairn-tcp"}
 OUTROOT=${BENCH_OUT:-/tmp/cairn-bench}
 export BENCH_OUT=$OUTROOT FULL=${FULL:-0} SIZE_MIB COUNT SERIES RESTORE_RUNS KEEP=${KEEP:-0}
 DATA=$OUTROOT/data/$MODE
@@ -71,60 +73,70 @@ tv() {
 }
 rec() { printf "%s\t%s\t%s\t%s\n" "$1" "$2" "$3" "$4" >>"$RES/sizes.tsv"; }
 size_of() { du -sb "$@" | awk '{s+=$1} END{printf "%.0f\n", s}'; }
+# A Cairn store's size without <data>/reserve, the headroom file GC releases on a full disk (docs/GC.md):
+# it is free space held back, not stored data.
+store_size() { du -sb --exclude=reserve "$1" | awk '{printf "%.0f\n", $1}'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 proc_cpu() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$1/stat"; }  # utime+stime in seconds (USER_HZ=100)
 proc_hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 
+# run_cairn SERIES TOOL: TOOL "cairn" is the CLI as a user on the daemon's machine runs it (the local
+# socket: the CLI hands the daemon its file descriptors); "cairn-tcp" is the same CLI over TCP, as from
+# another machine (client-side cutting, hashing and dedup).
 run_cairn() {
-  local s=$1 D=$WORK/cairn.$s RD=$WORK/restore.cairn.$s port pid i last=$((COUNT-1))
+  local s=$1 tool=$2 D=$WORK/cairn.$s RD=$WORK/restore.cairn.$s port pid i last=$((COUNT-1))
   rm -rf "$D" "$RD"; mkdir -p "$RD"
   port=$(free_port)
   "$ROOT/bin/cairnd" --data "$D" --listen "127.0.0.1:$port" >>"$RES/log/cairnd.$s.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
-  local C=("$ROOT/bin/cairn" --server "127.0.0.1:$port")
+  local C
+  if [[ $tool == cairn-tcp ]]; then C=("$ROOT/bin/cairn" --server "127.0.0.1:$port")
+  else C=("$ROOT/bin/cairn" --local --socket "$D/cairnd.sock"); fi
   "${C[@]}" stats >/dev/null  # warms the CLI's class-data archive, outside the measurements
   local cpu0 cpu1 cpu2
   cpu0=$(proc_cpu $pid)
   for ((i=0; i<COUNT; i++)); do
-    tv cairn "$s" ingest $i "${C[@]}" put --series "$s" --step $i \
+    tv "$tool" "$s" ingest $i "${C[@]}" put --series "$s" --step $i \
       --time "$(date -u -d "2026-11-01 +$i hour" +%Y-%m-%dT%H:%M:%SZ)" "$DATA/$s/$(printf ckpt_%03d.bin $i)" || true
   done
   cpu1=$(proc_cpu $pid)
-  rec cairn "$s" daemon_cpu_ingest_s "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.2f", b-a}')"
-  rec cairn "$s" repo_bytes "$(size_of "$D")"
+  rec "$tool" "$s" daemon_cpu_ingest_s "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.2f", b-a}')"
+  rec "$tool" "$s" repo_bytes "$(store_size "$D")"
   local id
   id=$("${C[@]}" ls --series "$s" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
   for ((i=0; i<RESTORE_RUNS; i++)); do
     rm -f "$RD/model.bin"
-    tv cairn "$s" restore $i "${C[@]}" get "$id" -o "$RD/model.bin" || true
+    tv "$tool" "$s" restore $i "${C[@]}" get "$id" -o "$RD/model.bin" || true
   done
-  rec cairn "$s" verify "$(cmp -s "$DATA/$s/$(printf ckpt_%03d.bin $last)" "$RD/model.bin" && echo OK || echo MISMATCH)"
+  rec "$tool" "$s" verify "$(cmp -s "$DATA/$s/$(printf ckpt_%03d.bin $last)" "$RD/model.bin" && echo OK || echo MISMATCH)"
   cpu2=$(proc_cpu $pid)
-  rec cairn "$s" daemon_cpu_restore_s "$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN{printf "%.2f", b-a}')"
+  rec "$tool" "$s" daemon_cpu_restore_s "$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN{printf "%.2f", b-a}')"
   printf 'policies:\n  - series: "%s"\n    last: 2\n    max_remove: 100%%\n    grace: 0s\n' "$s" >"$WORK/cairn.last2.$s.yaml"
-  tv cairn "$s" gc_prune 0 "${C[@]}" trim --series "$s" --policy "$WORK/cairn.last2.$s.yaml" || true
-  tv cairn "$s" gc_compact 0 "${C[@]}" gc || true
-  rec cairn "$s" repo_bytes_after_gc "$(size_of "$D")"
+  tv "$tool" "$s" gc_prune 0 "${C[@]}" trim --series "$s" --policy "$WORK/cairn.last2.$s.yaml" || true
+  tv "$tool" "$s" gc_compact 0 "${C[@]}" gc || true
+  rec "$tool" "$s" repo_bytes_after_gc "$(store_size "$D")"
   rm -f "$RD/model.bin"
-  tv cairn "$s" restore_after_gc 0 "${C[@]}" get "$id" -o "$RD/model.bin" || true
-  rec cairn "$s" verify_after_gc "$(cmp -s "$DATA/$s/$(printf ckpt_%03d.bin $last)" "$RD/model.bin" && echo OK || echo MISMATCH)"
-  rec cairn "$s" daemon_cpu_gc_s "$(awk -v a="$cpu2" -v b="$(proc_cpu $pid)" 'BEGIN{printf "%.2f", b-a}')"
-  rec cairn "$s" daemon_peak_rss_kb "$(proc_hwm $pid)"
+  tv "$tool" "$s" restore_after_gc 0 "${C[@]}" get "$id" -o "$RD/model.bin" || true
+  rec "$tool" "$s" verify_after_gc "$(cmp -s "$DATA/$s/$(printf ckpt_%03d.bin $last)" "$RD/model.bin" && echo OK || echo MISMATCH)"
+  rec "$tool" "$s" daemon_cpu_gc_s "$(awk -v a="$cpu2" -v b="$(proc_cpu $pid)" 'BEGIN{printf "%.2f", b-a}')"
+  rec "$tool" "$s" daemon_peak_rss_kb "$(proc_hwm $pid)"
   kill -TERM $pid; wait $pid || true
   [[ "${KEEP:-0}" == 1 ]] || rm -rf "$D"
   rm -rf "$RD"
 }
 
-log "cairn: $SERIES ($MODE)"
+log "cairn ($CAIRN_TOOLS): $SERIES ($MODE)"
 for s in $SERIES; do
-  for f in raw sizes; do  # drop rows of an earlier Cairn run of this series
-    [[ -f $RES/$f.tsv ]] || continue
-    awk -F'\t' -v s="$s" '!($1=="cairn" && $2==s)' "$RES/$f.tsv" >"$RES/$f.tsv.tmp" && mv "$RES/$f.tsv.tmp" "$RES/$f.tsv"
+  for tool in $CAIRN_TOOLS; do
+    for f in raw sizes; do  # drop rows of an earlier run of this tool and series
+      [[ -f $RES/$f.tsv ]] || continue
+      awk -F'\t' -v s="$s" -v t="$tool" '!($1==t && $2==s)' "$RES/$f.tsv" >"$RES/$f.tsv.tmp" && mv "$RES/$f.tsv.tmp" "$RES/$f.tsv"
+    done
+    cat "$DATA/$s"/ckpt_*.bin >/dev/null  # page cache, as for the peers
+    log "  $tool / $s"
+    run_cairn "$s" "$tool"
   done
-  cat "$DATA/$s"/ckpt_*.bin >/dev/null  # page cache, as for the peers
-  log "  cairn / $s"
-  run_cairn "$s"
 done
 
 python3 "$HERE/report.py" "$RES" "$DATA" "$MODE" >"$RES/summary.md"

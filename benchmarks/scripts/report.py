@@ -26,7 +26,7 @@ if os.path.exists(f"{res}/sizes.tsv"):
         p, s, k, v = line.rstrip("\n").split("\t")
         sizes[(p, s, k)] = v
 
-ORDER = ["cairn", "restic", "borg-none", "borg-repokey", "casync"]
+ORDER = ["cairn", "cairn-tcp", "restic", "borg-none", "borg-repokey", "casync"]
 SERIES = [s for s in ["finetune", "shifted", "dbpages", "full-change"] if any(k[1] == s for k in raw)]
 peers = [p for p in ORDER if any(k[0] == p for k in raw)]
 
@@ -54,7 +54,7 @@ for s in SERIES:
         rss = max(r[2] for r in ing) / 1024
         rrss = max((r[2] for r in rst), default=0) / 1024
         d = {}
-        if p == "cairn":
+        if p.startswith("cairn"):
             cpu += float(sizes.get((p, s, "daemon_cpu_ingest_s"), 0))
             d["daemon_rss"] = float(sizes.get((p, s, "daemon_peak_rss_kb"), 0)) / 1024
         d.update(
@@ -95,14 +95,14 @@ for s in SERIES:
           f"{d['repo'] / 2**20:.1f} | {d['ratio']:.2f} | {d['restore']:.0f} | {d['rrss']:.0f} | {d['gc']:.2f} | "
           f"{d['repo2'] / 2**20:.1f} | {ok} |")
 w("")
-others = [p for p in peers if p != "cairn"]
-if "cairn" in peers and others:
-    w("### Cairn against the best peer of the same run")
+others = [p for p in peers if not p.startswith("cairn")]
+for tool in [p for p in peers if p.startswith("cairn")] if others else []:
+    w(f"### {tool} against the best peer of the same run")
     w("")
     w("| series | ingest | 1st ckpt | later ckpts | restore | stored bytes (smaller is better) | GC time (smaller is better) |")
     w("|---|---|---|---|---|---|---|")
     for s in SERIES:
-        c = rows.get(("cairn", s))
+        c = rows.get((tool, s))
         ps = [rows[(p, s)] for p in others if (p, s) in rows]
         if not c or not ps:
             continue
@@ -124,7 +124,7 @@ if "cairn" in peers and others:
 print("\n".join(out))
 
 # ---- chart: three panels of grouped bars (ingest MB/s, restore MB/s, stored MiB)
-COLORS = {"cairn": "#d62728", "restic": "#1f77b4", "borg-none": "#2ca02c", "borg-repokey": "#98df8a",
+COLORS = {"cairn": "#d62728", "cairn-tcp": "#ff9896", "restic": "#1f77b4", "borg-none": "#2ca02c", "borg-repokey": "#98df8a",
           "casync": "#9467bd"}
 panels = [("ingest", "ingest MB/s (all checkpoints)"), ("restore", "restore MB/s"),
           ("repo", "stored MiB (smaller is better)")]

@@ -72,8 +72,17 @@ final class PutCommand extends ClientCommand {
         boolean fds = client.isLocal() && CairnClient.canPassDescriptors();
         if (path.equals("-") && client.isLocal()) {
             // The daemon reads standard input itself when it is a file or a pipe of this process.
-            if (fds && out.in() == System.in && stdinIsFileOrPipe()) {
+            int type = fds && out.in() == System.in ? stdinType() : 0;
+            if (type == S_IFREG) {
                 r = client.putLocal(opts, java.io.FileDescriptor.in, -1);
+            } else if (type == S_IFIFO) {
+                // A pipe is handed over as a new open file description of the same pipe (opening
+                // /proc/self/fd/0), not as stdin's own: flags the daemon sets on what it receives
+                // (it reads non-blocking) would otherwise stay on the description this process shares
+                // with its shell and the other commands of the pipeline.
+                try (java.io.FileInputStream pipe = new java.io.FileInputStream("/proc/self/fd/0")) {
+                    r = client.putLocal(opts, pipe.getFD(), -1);
+                }
             } else {
                 try (Progress p = Progress.start(out, "put", -1)) {
                     r = client.putStream(opts, counting(out.in(), p), false, null);
@@ -171,14 +180,16 @@ final class PutCommand extends ClientCommand {
         }
     }
 
-    /** Standard input of this process is a regular file or a pipe (not a terminal or a socket). */
-    private static boolean stdinIsFileOrPipe() {
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFIFO = 0010000;
+
+    /** The file type bits of this process's standard input ({@code S_IFREG}, {@code S_IFIFO}, ...), 0 if unknown. */
+    private static int stdinType() {
         try {
             Object mode = Files.getAttribute(Path.of("/proc/self/fd/0"), "unix:mode");
-            int type = mode instanceof Integer m ? m & 0170000 : 0;
-            return type == 0100000 || type == 0010000;
+            return mode instanceof Integer m ? m & 0170000 : 0;
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return false;
+            return 0;
         }
     }
 

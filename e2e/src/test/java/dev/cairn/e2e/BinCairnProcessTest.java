@@ -81,4 +81,34 @@ class BinCairnProcessTest {
         assertThat(missing.code()).isEqualTo(3);
         assertThat(missing.err()).contains("NOT_FOUND");
     }
+
+    /**
+     * {@code producer | { cairn put -; next; }} over the local socket: the daemon reads the pipe
+     * itself, and the pipe's read end, which the shell and {@code next} share with the CLI, is left
+     * as it was (blocking): the CLI hands over a description of its own, not stdin's.
+     */
+    @Test
+    void aPipeHandedToTheDaemonStaysBlockingForTheRestOfThePipeline() throws Exception {
+        Path f = dir.resolve("piped.bin");
+        Files.write(f, TestDaemon.data(43, 2_000_000));
+        String script = "cat \"$1\" | { \"$2\" --local --socket \"$3\" put --series bin/pipe - || exit 9;"
+                + " grep '^flags:' /proc/self/fdinfo/0; }";
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", script, "bash", f.toString(), bin.toString(),
+                daemon.daemon().localSocket().toString());
+        pb.environment().remove("CAIRN_SERVER");
+        pb.environment().remove("CAIRN_TOKEN");
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertThat(p.waitFor(600, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+        List<String> lines = Files.readAllLines(out);
+        assertThat(lines).hasSize(2);
+        int flags = Integer.parseInt(lines.get(1).substring("flags:".length()).strip(), 8);
+        assertThat(flags & 04000).as("O_NONBLOCK on the shared pipe, flags 0%o", flags).isZero();
+        Path back = dir.resolve("piped.back");
+        Result get = run(null, "get", lines.get(0).trim(), "-o", back.toString());
+        assertThat(get.code()).as(get.err()).isZero();
+        assertThat(Files.readAllBytes(back)).isEqualTo(Files.readAllBytes(f));
+    }
 }

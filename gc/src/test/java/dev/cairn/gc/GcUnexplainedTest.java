@@ -111,6 +111,10 @@ class GcUnexplainedTest {
         repo = StoreFixture.open(dir);
         assertThat(repo.manifests().allIds()).isEmpty();
         assertThat(repo.stats().chunks()).isZero(); // every pack looks dead
+        // verify is not fooled either: it reports what GC's brake keeps, by the same rule.
+        assertThat(repo.verify(false).problems()).filteredOn(p -> p.subject().startsWith("pack "))
+                .hasSizeGreaterThanOrEqualTo(4)
+                .allSatisfy(p -> assertThat(p.message()).contains("metadata lost", "no recorded deletion"));
         Set<PackId> before = sealedPacks();
         long bytesBefore = packBytes();
         assertThat(before).hasSizeGreaterThanOrEqualTo(4);

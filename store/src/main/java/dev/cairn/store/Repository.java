@@ -81,6 +81,7 @@ public final class Repository implements Closeable {
     private final Reserve reserve;
     /** Set at open if the catalog was missing although the store held data (null: it was not). */
     private volatile String catalogLoss;
+    private volatile String restoredFrom;
     private volatile boolean closed;
 
     private Repository(Path dir, RepositoryOptions options, MetaDb db, PackStore packs) throws IOException {
@@ -182,6 +183,7 @@ public final class Repository implements Closeable {
         String restored = RestoreMarker.read(dir);
         if (restored != null) {
             log.info("the metadata database was restored from a backup ({}); writing its catalog from it", restored);
+            restoredFrom = restored;
             return;
         }
         long manifestCount = manifests.allIds().size();
@@ -199,6 +201,11 @@ public final class Repository implements Closeable {
                 + " database held no checkpoint, although " + packsWithData + " packs hold data: the metadata of"
                 + " every checkpoint stored in them was lost";
         log.error("{}. GC keeps their data; `cairn verify` lists the packs. {}", catalogLoss, Verifier.LOST_ADVICE);
+    }
+
+    /** What {@link RestoreMarker} said if this open wrote the catalog of a restored database, else null. */
+    String restoredFrom() {
+        return restoredFrom;
     }
 
     /**

@@ -169,6 +169,9 @@ class GcUnexplainedTest {
         deleteTree(dir.resolve("catalog"));
         repo = StoreFixture.open(dir);
         assertThat(repo.committedButMissing()).isEmpty();
+        // The open found the catalog missing and not one checkpoint over the indexed data: verify says so.
+        assertThat(repo.verify(false).problems()).filteredOn(p -> p.subject().equals("catalog"))
+                .singleElement().satisfies(p -> assertThat(p.message()).contains("metadata lost", "was missing"));
         long chunks = repo.stats().chunks();
         Set<PackId> before = sealedPacks();
         GcReport dry = gc(true, false);

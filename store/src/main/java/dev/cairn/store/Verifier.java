@@ -91,7 +91,7 @@ final class Verifier {
                 problems.add(new VerifyReport.Problem("pack", p.id().toHex(), e.getMessage()));
             }
         }
-        reportLost(lost);
+        boolean anyLost = reportLost(lost);
         try {
             new CatalogCheck(repo, problems).run();
         } catch (CairnException e) {
@@ -103,6 +103,13 @@ final class Verifier {
         for (ManifestId id : manifestIds()) {
             manifests++;
             checkManifest(id);
+        }
+        String catalogLoss = repo.catalogLoss();
+        if (catalogLoss != null && (anyLost || manifests == 0 && chunkCount > 0)) {
+            // What the open saw, while the store still holds the data that lost its metadata
+            // (records nothing accounts for, or index entries and not one checkpoint).
+            problems.add(new VerifyReport.Problem("metadata", "catalog", "metadata lost: " + catalogLoss + ". "
+                    + LOST_ADVICE));
         }
         return new VerifyReport(manifests, chunkCount, bytesRead.get(), packSizes.size(), List.copyOf(problems),
                 damaged, readData, List.copyOf(unindexed));
@@ -140,28 +147,32 @@ final class Verifier {
      * them: the next GC deletes those first, without looking at their records. The journal is
      * read after the packs, so a GC that journals a pack meanwhile only removes a report.
      */
-    private void reportLost(Map<PackId, GcAccounting.Unaccounted> lost) throws CairnException {
+    private boolean reportLost(Map<PackId, GcAccounting.Unaccounted> lost) throws CairnException {
         if (lost.isEmpty()) {
-            return;
+            return false;
         }
         GcJournal.Entry j = GcJournal.read(repo.db());
         if (j != null) {
             j.packsToDelete().forEach(lost::remove);
         }
-        String catalogLoss = repo.catalogLoss();
-        if (catalogLoss != null && !lost.isEmpty()) {
-            // What the open saw: says why the packs below hold data nothing accounts for.
-            problems.add(new VerifyReport.Problem("metadata", "catalog", "metadata lost: " + catalogLoss + ". "
-                    + LOST_ADVICE));
-        }
+        int listed = 0;
         for (Map.Entry<PackId, GcAccounting.Unaccounted> e : lost.entrySet()) {
             problems.add(new VerifyReport.Problem("metadata", "pack " + e.getKey().toHex(), "metadata lost: "
                     + e.getValue().records() + " of the pack's records (" + e.getValue().bytes() + " bytes) are in no"
                     + " index entry, and no recorded deletion, crashed upload or GC accounts for them: the metadata of"
                     + " the checkpoints that stored them was lost (e.g. the metadata database's log and the catalog were"
                     + " deleted or damaged). GC keeps them. " + LOST_ADVICE));
+            if (++listed == MAX_LOST_LISTED && lost.size() > listed) {
+                problems.add(new VerifyReport.Problem("metadata", "packs", "metadata lost: " + (lost.size() - listed)
+                        + " more packs hold records nothing accounts for (not listed)"));
+                break;
+            }
         }
+        return !lost.isEmpty();
     }
+
+    /** Packs listed one by one as holding records whose metadata was lost; the rest are counted. */
+    private static final int MAX_LOST_LISTED = 100;
 
     /** What an operator can do about lost metadata; shared by the problems that report it. */
     static final String LOST_ADVICE = "To get the checkpoints back, restore the data directory's meta/ and catalog/"

@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Checks a store: packs readable, every index entry pointing into an existing pack (and, with
  * read-data, decoding to bytes that hash to its id), every manifest decoding, its chain resolving,
  * its chunk lists matching the digests in its header, and every chunk it references present and
- * undamaged. Reports damage per checkpoint.
+ * undamaged. Reports damage per checkpoint, and pack records whose metadata was lost: those GC's
+ * brake keeps, by GC's own rule ({@link GcAccounting#unaccounted}).
  *
  * <p>Memory: a set of 64-bit prefixes of the chunk ids seen in manifests, and the (small) set of
  * damaged ids. A prefix collision between a present and a missing chunk would hide the missing

@@ -12,6 +12,7 @@ import dev.cairn.store.manifest.Labels;
 import dev.cairn.store.manifest.ManifestStore;
 import dev.cairn.store.manifest.StoredManifest;
 import dev.cairn.store.meta.GcAccounting;
+import dev.cairn.store.meta.GcJournal;
 import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
@@ -654,35 +655,29 @@ public final class GarbageCollector {
         List<PackId> filter(List<PackId> packs, boolean force) throws IOException {
             List<PackId> out = new ArrayList<>();
             for (PackId p : packs) {
-                long[] absent = absent(p);
-                long unaccounted;
-                long bytes;
-                if (absent == null) {
-                    unaccounted = 0;
-                    bytes = 0;
+                GcAccounting.Census census = census(p);
+                if (census == null) {
                     if (!force) {
                         packsKept++;
                         continue;
                     }
-                } else if (!accounted.containsKey(p)) {
-                    youngAbsent.put(p, absent[2]);
-                    unaccounted = 0;
-                    bytes = 0;
-                } else {
-                    PackStats st = stats.get(p);
-                    long ok = accounted.get(p) + (st == null ? 0 : st.freed);
-                    unaccounted = Math.max(0, absent[0] - ok);
-                    bytes = absent[0] == 0 ? 0 : absent[1] * unaccounted / absent[0];
+                    out.add(p);
+                    continue;
                 }
-                if (unaccounted > 0) {
-                    unaccountedRecords += unaccounted;
-                    unaccountedBytes += bytes;
+                if (!accounted.containsKey(p)) {
+                    youngAbsent.put(p, census.notHere());
+                }
+                PackStats st = stats.get(p);
+                GcAccounting.Unaccounted u = GcAccounting.unaccounted(census, accounted.get(p), st == null ? 0 : st.freed);
+                if (u.records() > 0) {
+                    unaccountedRecords += u.records();
+                    unaccountedBytes += u.bytes();
                     if (!force) {
                         packsKept++;
                         // The first few by name; the summary line counts them all.
                         if (packsKept <= 10) {
                             log.warn("{}keeping pack {}: {} of its records ({} bytes) are in no index entry and nothing"
-                                    + " accounts for them", logPrefix, p, unaccounted, bytes);
+                                    + " accounts for them", logPrefix, p, u.records(), u.bytes());
                         }
                         continue;
                     }
@@ -693,16 +688,16 @@ public final class GarbageCollector {
         }
 
         /**
-         * {records of the pack without an index entry (after this sweep), their bytes, records
-         * the index does not point at (those, and copies of chunks indexed elsewhere)}, or null if
-         * the pack's footer cannot be read (then it is not deleted without force).
+         * The pack's records against the index after this sweep (a dry run counts the entries the
+         * real run's sweep has deleted by now as absent); null if its footer cannot be read (then
+         * it is not deleted without force). A pack already gone has nothing to count.
          */
-        long[] absent(PackId p) throws IOException {
+        GcAccounting.Census census(PackId p) throws IOException {
             PackIndex idx;
             try {
                 idx = repo.packs().readIndex(p);
             } catch (PackNotFoundException e) {
-                return new long[] {0, 0};
+                return new GcAccounting.Census(0, 0, 0);
             } catch (CairnException e) {
                 throw e;
             } catch (IOException e) {
@@ -710,37 +705,8 @@ public final class GarbageCollector {
                         e.getMessage());
                 return null;
             }
-            long absent = 0;
-            long bytes = 0;
-            long notHere = 0;
-            List<PackIndex.Entry> entries = idx.entries();
-            for (int from = 0; from < entries.size(); from += DELETE_BATCH) {
-                List<PackIndex.Entry> part = entries.subList(from, Math.min(entries.size(), from + DELETE_BATCH));
-                List<byte[]> keys = new ArrayList<>(part.size());
-                for (PackIndex.Entry en : part) {
-                    keys.add(Keys.chunk(en.id()));
-                }
-                List<byte[]> values = repo.db().multiGet(Cf.CHUNKS, keys);
-                for (int k = 0; k < part.size(); k++) {
-                    byte[] v = values.get(k);
-                    if (v != null) {
-                        ChunkIndexCodec.Entry e = ChunkIndexCodec.decode(v);
-                        // A dry run sees the entries the real run's sweep has deleted by now.
-                        boolean freedByThisSweep = dryRun
-                                && cls.classify(Keys.chunkKeyPrefix64(keys.get(k)), e.epoch()) == Kind.DEAD;
-                        if (!freedByThisSweep) {
-                            if (!e.location().equals(part.get(k).location())) {
-                                notHere++; // a copy: the chunk is indexed elsewhere
-                            }
-                            continue; // indexed: here (carried over) or as a copy elsewhere
-                        }
-                    }
-                    notHere++;
-                    absent++;
-                    bytes += PackCodec.RECORD_HEADER_SIZE + part.get(k).location().storedLength();
-                }
-            }
-            return new long[] {absent, bytes, notHere};
+            return GcAccounting.census(repo.db(), idx, dryRun
+                    ? (key, e) -> cls.classify(Keys.chunkKeyPrefix64(key), e.epoch()) == Kind.DEAD : null);
         }
     }
 
@@ -770,11 +736,11 @@ public final class GarbageCollector {
                 }
                 Long absent = audit.youngAbsent.get(p);
                 if (absent == null) {
-                    long[] a = audit.absent(p);
+                    GcAccounting.Census a = audit.census(p);
                     if (a == null) {
                         continue; // unreadable: stays young, and is never deleted without force
                     }
-                    absent = a[2];
+                    absent = a.notHere();
                 }
                 GcAccounting.putPack(b, p, absent);
             }

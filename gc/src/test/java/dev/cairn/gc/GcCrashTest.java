@@ -32,7 +32,7 @@ class GcCrashTest {
     Path dir;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gc.after-expire", "gc.mid-mark", "gc.after-sweep", "gc.before-pack-delete", "gc.mid-repack",
+    @ValueSource(strings = {"gc.after-expire", "gc.before-epoch", "gc.mid-mark", "gc.after-sweep", "gc.before-pack-delete", "gc.mid-repack",
             "gc.after-switch"})
     void crashInsideGc(String point) throws Exception {
         Path store = dir.resolve("store");

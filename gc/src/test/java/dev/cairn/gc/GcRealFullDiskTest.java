@@ -31,9 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The issue's full-disk scenario on a real 40 MiB file system (a tmpfs; needs root to mount, and
  * is skipped otherwise): puts until the disk is full fail with NO_SPACE, then trim + GC gets the
- * space back from inside Cairn, and the store verifies clean and takes puts again.
+ * space back from inside Cairn, and the store verifies clean and takes puts again. The trim runs
+ * with not a byte free and writes more catalog data than the catalog file's last page holds:
+ * without the trim releasing the reserve first ({@code Reserve.releaseIfLow}), its catalog append
+ * fails with {@code NO_SPACE} ("cannot append to the catalog file").
  */
 class GcRealFullDiskTest {
+    /** Small checkpoints put before the large ones (all removed by the trim). */
+    private static final int SMALL = 200;
+
     @TempDir
     Path dir;
 
@@ -51,7 +57,14 @@ class GcRealFullDiskTest {
             CairnException full = null;
             try (Repository repo = StoreFixture.open(store)) {
                 assertThat(repo.reserve().ensure(Reserve.AUTO)).isTrue();
-                for (int i = 0; i < 40 && full == null; i++) {
+                // Many small checkpoints first: the trim below removes them all, so its catalog
+                // records (one labels record per removal, and the audit record) take several
+                // KiB, more than the last page of the catalog file can have left. On a disk with
+                // no byte free they need fresh pages: only the reserve can give them.
+                for (int i = 0; i < SMALL; i++) {
+                    ids.add(StoreFixture.put(repo, StoreFixture.opts("run", i), TestData.random(10_000 + i, 2_000)).id());
+                }
+                for (int i = SMALL; i < SMALL + 40 && full == null; i++) {
                     byte[] b = TestData.random(500 + i, 2_000_000);
                     try {
                         ids.add(StoreFixture.put(repo, StoreFixture.opts("run", i), b).id());
@@ -62,7 +75,7 @@ class GcRealFullDiskTest {
                 }
                 assertThat(full).as("the volume filled up").isNotNull();
                 assertThat(full.status()).as(full.toString()).isEqualTo(Status.NO_SPACE);
-                assertThat(ids).hasSizeGreaterThan(3);
+                assertThat(ids).hasSizeGreaterThan(SMALL + 3);
                 // Take the last free bytes too (another writer on the volume): only the reserve is left.
                 Path filler = mnt.resolve("filler");
                 try (var out = Files.newOutputStream(filler)) {
@@ -73,6 +86,7 @@ class GcRealFullDiskTest {
                 } catch (IOException expected) {
                     // ENOSPC
                 }
+                assertThat(Files.getFileStore(mnt).getUsableSpace()).as("not a byte left").isZero();
                 // The documented way out: trim, then gc. The trim's catalog and RocksDB writes need
                 // a few KiB, which it takes from the reserve (before that fix: NO_SPACE here).
                 String yaml = "policies:\n  - series: run\n    last: 1\n    grace: 0s\n    max_remove: 100%\n";

@@ -111,6 +111,10 @@ class GcUnexplainedTest {
         repo = StoreFixture.open(dir);
         assertThat(repo.manifests().allIds()).isEmpty();
         assertThat(repo.stats().chunks()).isZero(); // every pack looks dead
+        // verify is not fooled either: it reports what GC's brake keeps, by the same rule.
+        assertThat(repo.verify(false).problems()).filteredOn(p -> p.subject().startsWith("pack "))
+                .hasSizeGreaterThanOrEqualTo(4)
+                .allSatisfy(p -> assertThat(p.message()).contains("metadata lost", "no recorded deletion"));
         Set<PackId> before = sealedPacks();
         long bytesBefore = packBytes();
         assertThat(before).hasSizeGreaterThanOrEqualTo(4);
@@ -165,6 +169,9 @@ class GcUnexplainedTest {
         deleteTree(dir.resolve("catalog"));
         repo = StoreFixture.open(dir);
         assertThat(repo.committedButMissing()).isEmpty();
+        // The open found the catalog missing and not one checkpoint over the indexed data: verify says so.
+        assertThat(repo.verify(false).problems()).filteredOn(p -> p.subject().equals("catalog"))
+                .singleElement().satisfies(p -> assertThat(p.message()).contains("metadata lost", "was missing"));
         long chunks = repo.stats().chunks();
         Set<PackId> before = sealedPacks();
         GcReport dry = gc(true, false);

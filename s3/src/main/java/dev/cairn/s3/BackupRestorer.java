@@ -1,5 +1,6 @@
 package dev.cairn.s3;
 
+import dev.cairn.store.RestoreMarker;
 import dev.cairn.store.pack.FileIo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,10 @@ public final class BackupRestorer {
             download(bucket, keys.file(f.sha256()), f, tmp.resolve(f.name()));
         }
         FileIo.fsyncDirectory(tmp);
+        // Before meta/ appears: the first open then knows the missing catalog is expected (it
+        // writes it from the restored database) rather than damage.
+        RestoreMarker.write(storeDir, "metadata backup " + d.number() + " of store " + d.storeId() + " from s3://"
+                + bucket.name() + "/" + keys.backupsPrefix() + ", RocksDB sequence " + d.sequence());
         if (Files.exists(meta)) {
             Files.delete(meta); // empty, checked above
         }

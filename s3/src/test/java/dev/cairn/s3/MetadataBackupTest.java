@@ -74,7 +74,13 @@ class MetadataBackupTest {
 
         BackupDescriptor restored = S3Stores.restore(dir.resolve("b"), settings);
         assertThat(restored.number()).isEqualTo(b.number());
+        // The data directory was lost, so there is no catalog: the restore says that is expected,
+        // and the first open writes it from the restored database (not an ERROR about damage).
+        assertThat(dir.resolve("b").resolve(dev.cairn.store.RestoreMarker.FILE)).exists();
+        assertThat(dir.resolve("b/catalog")).doesNotExist();
         try (Repository r = open("b")) {
+            assertThat(dir.resolve("b").resolve(dev.cairn.store.RestoreMarker.FILE)).doesNotExist();
+            assertThat(r.catalog().known()).hasSize(2);
             assertThat(StoreFixture.get(r, c1)).isEqualTo(d1);
             Path out = dir.resolve("out");
             r.restore(c2, out);

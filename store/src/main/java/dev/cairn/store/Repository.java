@@ -19,6 +19,7 @@ import dev.cairn.store.meta.Keys;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
 import dev.cairn.store.pack.LocalPackStore;
+import dev.cairn.store.pack.PackCodec;
 import dev.cairn.store.pack.PackInfo;
 import dev.cairn.store.pack.PackStore;
 import org.slf4j.Logger;
@@ -78,6 +79,9 @@ public final class Repository implements Closeable {
     private final java.util.concurrent.locks.ReentrantLock maintenanceLock = new java.util.concurrent.locks.ReentrantLock();
     private final Object manifestMutex = new Object();
     private final Reserve reserve;
+    /** Set at open if the catalog was missing although the store held data (null: it was not). */
+    private volatile String catalogLoss;
+    private volatile String restoredFrom;
     private volatile boolean closed;
 
     private Repository(Path dir, RepositoryOptions options, MetaDb db, PackStore packs) throws IOException {
@@ -139,13 +143,9 @@ public final class Repository implements Closeable {
             log.info("store {} has format version {}: writing its catalog from the metadata database (format {})",
                     config.storeIdHex(), StoreConfig.CATALOG_VERSION - 1, StoreConfig.FORMAT_VERSION);
             rocksAuthoritative = true;
-        } else if (!catalog.existed()) {
-            boolean any = !manifests.allIds().isEmpty();
-            if (any) {
-                log.error("the catalog directory {} is missing; this store (format {}) must have one. Writing it again from"
-                        + " the metadata database; changes committed only to the lost catalog cannot be recovered",
-                        catalog.dir(), config.formatVersion());
-            }
+        } else if (!catalog.existed() || catalog.fileCount() == 0) {
+            // Deleted, or its files deleted (an empty directory): missing as a whole.
+            checkMissingCatalog();
             rocksAuthoritative = true;
         } else {
             String cut = catalog.missingBefore(end);
@@ -163,10 +163,57 @@ public final class Repository implements Closeable {
         }
         // RocksDB now agrees with the catalog up to here.
         db.put(Cf.META, Catalog.END_KEY, catalog.endValue(), true);
+        RestoreMarker.delete(dir); // the catalog of a restored database is written now
         if (replay.damaged() || catalog.fileCount() > 1) {
             catalog.maybeCompact();
         }
         return r;
+    }
+
+    /**
+     * The catalog is missing. Expected for a new store and right after a restore from a metadata
+     * backup ({@link RestoreMarker}); otherwise it is damage, logged at ERROR, and the catalog is
+     * written again from the database. If the database holds checkpoints, that repairs what can
+     * be repaired (whatever the database lost with the catalog, e.g. a deleted log, cannot be
+     * told, let alone recovered), and verify stays clean, as after other damage the open repaired.
+     * If it holds none while packs hold records, every checkpoint's metadata was lost: verify
+     * reports it, together with the packs whose records nothing accounts for (GC's accounting).
+     */
+    private void checkMissingCatalog() throws IOException {
+        String restored = RestoreMarker.read(dir);
+        if (restored != null) {
+            log.info("the metadata database was restored from a backup ({}); writing its catalog from it", restored);
+            restoredFrom = restored;
+            return;
+        }
+        long manifestCount = manifests.allIds().size();
+        if (manifestCount > 0) {
+            log.error("the catalog directory {} is missing; this store (format {}) must have one. Writing it again from"
+                    + " the metadata database; changes committed only to the lost catalog cannot be recovered",
+                    catalog.dir(), config.formatVersion());
+            return;
+        }
+        long packsWithData = packs.list().stream().filter(p -> p.sealed() || p.size() > PackCodec.HEADER_SIZE).count();
+        if (packsWithData == 0) {
+            return; // a new store, or one that never stored anything
+        }
+        catalogLoss = "the catalog (" + catalog.dir() + ") was missing when the store opened and the metadata"
+                + " database held no checkpoint, although " + packsWithData + " packs hold data: the metadata of"
+                + " every checkpoint stored in them was lost";
+        log.error("{}. GC keeps their data; `cairn verify` lists the packs. {}", catalogLoss, Verifier.LOST_ADVICE);
+    }
+
+    /** What {@link RestoreMarker} said if this open wrote the catalog of a restored database, else null. */
+    String restoredFrom() {
+        return restoredFrom;
+    }
+
+    /**
+     * Set at this open if the catalog was missing and the database empty while packs held
+     * records (see {@link #checkMissingCatalog}), else null.
+     */
+    String catalogLoss() {
+        return catalogLoss;
     }
 
     /** What the catalog check at open found and repaired. */

@@ -9,6 +9,8 @@ import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.chunk.ChunkIndexCodec;
 import dev.cairn.store.manifest.RefCursor;
 import dev.cairn.store.manifest.StoredManifest;
+import dev.cairn.store.meta.GcAccounting;
+import dev.cairn.store.meta.GcJournal;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
 import dev.cairn.store.pack.ChunkLocation;
@@ -31,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Checks a store: packs readable, every index entry pointing into an existing pack (and, with
  * read-data, decoding to bytes that hash to its id), every manifest decoding, its chain resolving,
  * its chunk lists matching the digests in its header, and every chunk it references present and
- * undamaged. Reports damage per checkpoint.
+ * undamaged. Reports damage per checkpoint, and pack records whose metadata was lost: those GC's
+ * brake keeps, by GC's own rule ({@link GcAccounting#unaccounted}).
  *
  * <p>Memory: a set of 64-bit prefixes of the chunk ids seen in manifests, and the (small) set of
  * damaged ids. A prefix collision between a present and a missing chunk would hide the missing
@@ -55,6 +58,7 @@ final class Verifier {
         Map<PackId, dev.cairn.store.chunk.PackRecord> records = repo.chunks().packRecords();
         List<VerifyReport.Unindexed> unindexed = new ArrayList<>();
         java.util.Set<PackId> inUse = repo.chunks().packsInUse();
+        Map<PackId, GcAccounting.Unaccounted> lost = new LinkedHashMap<>();
         for (PackInfo p : repo.packs().list()) {
             packSizes.put(p.id(), p.size());
             dev.cairn.store.chunk.PackRecord rec = records.get(p.id());
@@ -72,11 +76,23 @@ final class Verifier {
                 dev.cairn.store.pack.PackIndex idx = repo.packs().readIndex(p.id());
                 if (!inUse.contains(p.id())) {
                     countUnindexed(idx, unindexed);
+                    // GC's own rule (its brake): what it would keep this pack for. The record is
+                    // read after the index, so a sweep running meanwhile (which deletes entries
+                    // and raises the record in one batch) can only make it allow more.
+                    GcAccounting.Census census = GcAccounting.census(repo.db(), idx, null);
+                    if (census.absent() > 0) {
+                        GcAccounting.Unaccounted u = GcAccounting.unaccounted(census,
+                                GcAccounting.pack(repo.db(), p.id()), 0);
+                        if (u.records() > 0) {
+                            lost.put(p.id(), u);
+                        }
+                    }
                 }
             } catch (IOException e) {
                 problems.add(new VerifyReport.Problem("pack", p.id().toHex(), e.getMessage()));
             }
         }
+        boolean anyLost = reportLost(lost);
         try {
             new CatalogCheck(repo, problems).run();
         } catch (CairnException e) {
@@ -88,6 +104,13 @@ final class Verifier {
         for (ManifestId id : manifestIds()) {
             manifests++;
             checkManifest(id);
+        }
+        String catalogLoss = repo.catalogLoss();
+        if (catalogLoss != null && (anyLost || manifests == 0 && chunkCount > 0)) {
+            // What the open saw, while the store still holds the data that lost its metadata
+            // (records nothing accounts for, or index entries and not one checkpoint).
+            problems.add(new VerifyReport.Problem("metadata", "catalog", "metadata lost: " + catalogLoss + ". "
+                    + LOST_ADVICE));
         }
         return new VerifyReport(manifests, chunkCount, bytesRead.get(), packSizes.size(), List.copyOf(problems),
                 damaged, readData, List.copyOf(unindexed));
@@ -118,6 +141,45 @@ final class Verifier {
         }
         return ids;
     }
+
+    /**
+     * Pack records that GC's accounting does not explain: their checkpoints' metadata was lost
+     * (docs/GC.md "What GC may free"). Packs a crashed GC journaled for deletion are not among
+     * them: the next GC deletes those first, without looking at their records. The journal is
+     * read after the packs, so a GC that journals a pack meanwhile only removes a report.
+     */
+    private boolean reportLost(Map<PackId, GcAccounting.Unaccounted> lost) throws CairnException {
+        if (lost.isEmpty()) {
+            return false;
+        }
+        GcJournal.Entry j = GcJournal.read(repo.db());
+        if (j != null) {
+            j.packsToDelete().forEach(lost::remove);
+        }
+        int listed = 0;
+        for (Map.Entry<PackId, GcAccounting.Unaccounted> e : lost.entrySet()) {
+            problems.add(new VerifyReport.Problem("metadata", "pack " + e.getKey().toHex(), "metadata lost: "
+                    + e.getValue().records() + " of the pack's records (" + e.getValue().bytes() + " bytes) are in no"
+                    + " index entry, and no recorded deletion, crashed upload or GC accounts for them: the metadata of"
+                    + " the checkpoints that stored them was lost (e.g. the metadata database's log and the catalog were"
+                    + " deleted or damaged). GC keeps them. " + LOST_ADVICE));
+            if (++listed == MAX_LOST_LISTED && lost.size() > listed) {
+                problems.add(new VerifyReport.Problem("metadata", "packs", "metadata lost: " + (lost.size() - listed)
+                        + " more packs hold records nothing accounts for (not listed)"));
+                break;
+            }
+        }
+        return !lost.isEmpty();
+    }
+
+    /** Packs listed one by one as holding records whose metadata was lost; the rest are counted. */
+    private static final int MAX_LOST_LISTED = 100;
+
+    /** What an operator can do about lost metadata; shared by the problems that report it. */
+    static final String LOST_ADVICE = "To get the checkpoints back, restore the data directory's meta/ and catalog/"
+            + " from a backup (an S3 store: `cairnd --restore-from-bucket`). `cairnd --rebuild-index` cannot: it"
+            + " re-indexes the chunks from the pack footers, but the checkpoints' manifests were only in the lost"
+            + " metadata. Once you know the data is garbage, `cairn gc --force` frees it";
 
     /** Metadata that could not be read (a damaged RocksDB table block): reported, and verify goes on. */
     private void unreadable(String what, String why) {

@@ -18,7 +18,9 @@ import java.util.Map;
  * @param unindexed     per pack, the records that no index entry names. Not a problem by itself
  *                      (an interrupted put or GC leaves such records, and GC removes them), so it
  *                      does not make the report unclean; but records of committed checkpoints
- *                      whose metadata was lost look the same, which the catalog check reports.
+ *                      whose metadata was lost look the same: those are problems when the
+ *                      catalog check reports them, or when GC's accounting does not explain
+ *                      them either (kind {@code metadata}, "metadata lost")
  */
 public record VerifyReport(long manifests, long chunks, long bytesRead, long packs, List<Problem> problems,
                            Map<ManifestId, List<String>> damaged, boolean readData, List<Unindexed> unindexed) {

@@ -96,6 +96,49 @@ class WalDamageTest {
         reopenAndCheckAllSix(store);
     }
 
+    /**
+     * The WAL and the catalog's files deleted: nothing can restore the six checkpoints' metadata.
+     * The store opens (GC keeps the data: gc's GcUnexplainedTest), and verify must not call it
+     * clean: it names the packs whose records lost their metadata, says so, and what to run.
+     */
+    @Test
+    void aDeletedWalAndCatalogIsReportedByVerify() throws IOException {
+        Path store = copy("lost");
+        try (Stream<Path> s = Files.list(store.resolve("meta"))) {
+            for (Path p : s.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+                Files.delete(p);
+            }
+        }
+        try (Stream<Path> s = Files.list(store.resolve("catalog"))) {
+            for (Path p : s.toList()) {
+                Files.delete(p);
+            }
+        }
+        for (int open = 0; open < 2; open++) {
+            try (Repository repo = StoreFixture.open(store)) {
+                assertThat(repo.list("crash")).isEmpty();
+                VerifyReport v = repo.verify(open == 0);
+                assertThat(v.clean()).as("verify after the metadata was lost").isFalse();
+                List<VerifyReport.Problem> packs = v.problems().stream()
+                        .filter(p -> p.subject().startsWith("pack ")).toList();
+                assertThat(packs).as("the packs holding the six checkpoints' data").isNotEmpty()
+                        .allSatisfy(p -> {
+                            assertThat(p.kind()).isEqualTo("metadata");
+                            assertThat(p.message()).contains("metadata lost", "no recorded deletion",
+                                    "--restore-from-bucket", "--rebuild-index` cannot", "gc --force");
+                        });
+                long records = packs.stream().mapToLong(p -> Long.parseLong(p.message().split(" ")[2])).sum();
+                assertThat(records).as("every record of the six checkpoints")
+                        .isEqualTo(v.unindexed().stream().mapToLong(VerifyReport.Unindexed::records).sum());
+                // The open that found the catalog missing says so too; the next open finds the
+                // catalog written again, and only the packs tell.
+                assertThat(v.problems()).filteredOn(p -> p.subject().equals("catalog"))
+                        .hasSize(open == 0 ? 1 : 0)
+                        .allSatisfy(p -> assertThat(p.message()).contains("was missing", "held no checkpoint"));
+            }
+        }
+    }
+
     /** Opens, checks the six checkpoints and verify; returns what recovery did. */
     private static CatalogRecovery.Report reopenAndCheckAllSix(Path store) throws IOException {
         CatalogRecovery.Report report;

@@ -2,10 +2,15 @@ package dev.cairn.store.meta;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
+import dev.cairn.store.chunk.ChunkIndexCodec;
 import dev.cairn.store.meta.MetaDb.Cf;
+import dev.cairn.store.pack.PackCodec;
 import dev.cairn.store.pack.PackId;
+import dev.cairn.store.pack.PackIndex;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
@@ -28,6 +33,10 @@ import java.util.zip.CRC32C;
  *
  * <p>Values (14 bytes, big-endian): u8 magic {@code 0xA7}, u8 version 1, u64 value, u32 CRC32C of
  * the preceding 10 bytes. Stateless, thread-safe.
+ *
+ * <p>It also holds the one rule that says which of a pack's records nothing accounts for
+ * ({@link #census}, {@link #unaccounted}): GC keeps a pack for them (its brake) and {@code verify}
+ * reports them as lost metadata, so both always agree.
  */
 public final class GcAccounting {
     static final byte MAGIC = (byte) 0xA7;
@@ -107,5 +116,86 @@ public final class GcAccounting {
             }
         }
         return out;
+    }
+
+    /**
+     * What the chunk index says about the records of one pack.
+     *
+     * @param absent      records whose chunk has no index entry at all
+     * @param absentBytes their bytes (record headers and payloads)
+     * @param notHere     records the index does not point at: the absent ones and copies of
+     *                    chunks indexed in another record (what a young pack's first accounting
+     *                    record counts, docs/GC.md "Packs")
+     */
+    public record Census(long absent, long absentBytes, long notHere) {
+    }
+
+    /** Records of a pack that nothing accounts for, and (pro rata) their bytes. */
+    public record Unaccounted(long records, long bytes) {
+        public static final Unaccounted NONE = new Unaccounted(0, 0);
+    }
+
+    /** An index entry the caller is about to delete (a dry run of a sweep): counted as absent. */
+    @FunctionalInterface
+    public interface Dropped {
+        boolean test(byte[] key, ChunkIndexCodec.Entry entry);
+    }
+
+    private static final int BATCH = 4096;
+
+    /**
+     * Counts the records of the pack whose footer is {@code idx} against the chunk index as it is
+     * now ({@code dropped}: entries to count as deleted already; null for none).
+     */
+    public static Census census(MetaDb db, PackIndex idx, Dropped dropped) throws CairnException {
+        long absent = 0;
+        long bytes = 0;
+        long notHere = 0;
+        List<PackIndex.Entry> entries = idx.entries();
+        for (int from = 0; from < entries.size(); from += BATCH) {
+            List<PackIndex.Entry> part = entries.subList(from, Math.min(entries.size(), from + BATCH));
+            List<byte[]> keys = new ArrayList<>(part.size());
+            for (PackIndex.Entry en : part) {
+                keys.add(Keys.chunk(en.id()));
+            }
+            List<byte[]> values = db.multiGet(Cf.CHUNKS, keys);
+            for (int k = 0; k < part.size(); k++) {
+                byte[] v = values.get(k);
+                if (v != null) {
+                    ChunkIndexCodec.Entry e = ChunkIndexCodec.decode(v);
+                    if (dropped == null || !dropped.test(keys.get(k), e)) {
+                        if (!e.location().equals(part.get(k).location())) {
+                            notHere++; // a copy: the chunk is indexed elsewhere
+                        }
+                        continue; // indexed: here, or as a copy elsewhere
+                    }
+                }
+                notHere++;
+                absent++;
+                bytes += PackCodec.RECORD_HEADER_SIZE + part.get(k).location().storedLength();
+            }
+        }
+        return new Census(absent, bytes, notHere);
+    }
+
+    /**
+     * The rule of docs/GC.md "Packs": of a pack's absent records, those beyond what its accounting
+     * record allows (raised by {@code freedSince}, entries a sweep in progress freed there) are
+     * unaccounted for. A young pack ({@code accounted} null: no completed GC has seen it) has none:
+     * its absent records are crash leftovers. A copy of a chunk indexed elsewhere is never
+     * unaccounted (the index still names its chunk).
+     */
+    public static Unaccounted unaccounted(Census c, Long accounted, long freedSince) {
+        if (accounted == null) {
+            return Unaccounted.NONE;
+        }
+        long n = Math.max(0, c.absent() - accounted - freedSince);
+        return n == 0 ? Unaccounted.NONE : new Unaccounted(n, c.absentBytes() * n / c.absent());
+    }
+
+    /** A pack's accounting record, or null if it has none (a young pack). */
+    public static Long pack(MetaDb db, PackId id) throws CairnException {
+        byte[] v = db.get(Cf.JOURNAL, packKey(id));
+        return v == null ? null : decode(v, "of pack " + id);
     }
 }

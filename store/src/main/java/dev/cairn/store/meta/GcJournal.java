@@ -1,11 +1,10 @@
-package dev.cairn.gc;
+package dev.cairn.store.meta;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.codec.ByteReader;
 import dev.cairn.protocol.codec.ByteWriter;
 import dev.cairn.protocol.codec.MalformedDataException;
-import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
 import dev.cairn.store.pack.PackId;
 
@@ -20,18 +19,22 @@ import java.util.List;
  * behind — packs it wrote but never indexed, segments nobody references — has no index entries
  * pointing at it, and the next GC's normal sweep removes it.
  *
- * <p>Value: u8 version 1, str gc id, i64 epoch, i32 n, n × u64 pack id.
+ * <p>Written and cleared only by GC; it lives in the store because {@code verify} reads it too:
+ * the packs it names are deleted by the next GC without further checks, so their records are
+ * accounted for ({@link GcAccounting#unaccounted}).
+ *
+ * <p>Value: u8 version 1, str gc id, i64 epoch, i32 n, n × u64 pack id. Stateless, thread-safe.
  */
-final class GcJournal {
+public final class GcJournal {
     static final byte[] KEY = {'G'};
 
-    record Entry(String gcId, long epoch, List<PackId> packsToDelete) {
+    public record Entry(String gcId, long epoch, List<PackId> packsToDelete) {
     }
 
     private GcJournal() {
     }
 
-    static void put(MetaDb.Batch b, Entry e) throws CairnException {
+    public static void put(MetaDb.Batch b, Entry e) throws CairnException {
         ByteWriter w = new ByteWriter().u8(1).str(e.gcId()).i64(e.epoch()).i32(e.packsToDelete().size());
         for (PackId p : e.packsToDelete()) {
             w.i64(p.value());
@@ -39,7 +42,7 @@ final class GcJournal {
         b.put(Cf.JOURNAL, KEY, w.toByteArray());
     }
 
-    static Entry read(MetaDb db) throws CairnException {
+    public static Entry read(MetaDb db) throws CairnException {
         byte[] v = db.get(Cf.JOURNAL, KEY);
         if (v == null) {
             return null;
@@ -62,7 +65,7 @@ final class GcJournal {
         }
     }
 
-    static void clear(MetaDb db) throws CairnException {
+    public static void clear(MetaDb db) throws CairnException {
         try (MetaDb.Batch b = db.batch()) {
             b.delete(Cf.JOURNAL, KEY);
             db.write(b, true);

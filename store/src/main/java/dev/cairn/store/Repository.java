@@ -105,6 +105,14 @@ public final class Repository implements Closeable {
                 return t;
             });
             this.workers = pool;
+            if (db.chunkIndexDropped() != null) {
+                // Before catalog recovery, which checks that restored checkpoints' chunks are indexed.
+                RebuildReport r = new IndexRebuilder(this).run();
+                log.error("the metadata database's chunk index was damaged ({}); dropped it and rebuilt it from the"
+                        + " footers of {} packs: {} chunks indexed, {} unreadable packs, {} referenced chunks still"
+                        + " missing", db.chunkIndexDropped(), r.packs(), r.chunks(), r.unreadable().size(),
+                        r.missingReferenced());
+            }
             this.recovery = recoverCatalog(migrate);
         } catch (IOException | RuntimeException e) {
             if (pool != null) {
@@ -210,7 +218,8 @@ public final class Repository implements Closeable {
      */
     public static Repository open(Path dir, RepositoryOptions options) throws IOException {
         Files.createDirectories(dir);
-        MetaDb db = MetaDb.open(dir.resolve("meta"));
+        // Maintenance opens (--rebuild-index) may drop a damaged chunk index; the constructor rebuilds it.
+        MetaDb db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen());
         PackStore packs = null;
         try {
             packs = new LocalPackStore(dir);

@@ -338,9 +338,8 @@ public final class MetaDb implements Closeable {
                 ? "The damage is confined to the chunk index, which the pack footers hold in full: stop here and run"
                         + " `cairnd --rebuild-index` (with the same --data and --config; it drops the damaged family and"
                         + " rebuilds it from the packs, then checks every checkpoint's chunks), then start cairnd again"
-                : "`cairnd --rebuild-index` cannot rebuild the column family named, it holds records that exist"
-                        + " nowhere else: restore " + dir + " from a backup (for an s3 store: `cairnd"
-                        + " --restore-from-bucket`)";
+                : "`cairnd --rebuild-index` cannot rebuild that column family (it rebuilds only the chunk index):"
+                        + " restore " + dir + " from a backup (for an s3 store: `cairnd --restore-from-bucket`)";
         return new CairnException(Status.CORRUPT, "the metadata database at " + dir + " is damaged: " + bad.size()
                 + " table file(s) fail their checksums: " + describe(bad) + ". Cairn did not open the store and changed"
                 + " nothing in it. " + what);

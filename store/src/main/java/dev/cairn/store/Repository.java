@@ -512,18 +512,37 @@ public final class Repository implements Closeable {
         return out;
     }
 
+    /**
+     * Store-wide numbers. If the metadata database is damaged (a table that went bad while the
+     * store was open: the open checks them all), every part that can still be counted is
+     * counted, and the {@link Status#CORRUPT} thrown names the damage and carries those counts in
+     * its message (the reply has no field for a partial answer).
+     */
     public StoreStats stats() throws IOException {
+        List<String> damage = new ArrayList<>();
+        List<String> counted = new ArrayList<>();
         long live = 0;
         long trashed = 0;
         long logical = 0;
-        for (ManifestId id : manifests.allIds()) {
-            StoredManifest m = manifests.get(id);
-            logical += m.header().logicalBytes();
-            if (manifests.labels(id).inTrash()) {
-                trashed++;
-            } else {
-                live++;
+        long seriesCount = 0;
+        try {
+            for (ManifestId id : manifests.allIds()) {
+                StoredManifest m = manifests.get(id);
+                logical += m.header().logicalBytes();
+                if (manifests.labels(id).inTrash()) {
+                    trashed++;
+                } else {
+                    live++;
+                }
             }
+            seriesCount = manifests.seriesNames().size();
+            counted.add(live + " checkpoints, " + trashed + " in the trash, " + seriesCount + " series, "
+                    + logical + " logical bytes");
+        } catch (CairnException e) {
+            if (e.status() != Status.CORRUPT) {
+                throw e;
+            }
+            damage.add("checkpoints: " + e.getMessage());
         }
         long chunkCount = 0;
         long chunkBytes = 0;
@@ -532,13 +551,25 @@ public final class Repository implements Closeable {
                 chunkCount++;
                 chunkBytes += dev.cairn.store.chunk.ChunkIndexCodec.decode(c.value()).location().rawLength();
             }
+            counted.add(chunkCount + " chunks of " + chunkBytes + " bytes");
+        } catch (CairnException e) {
+            if (e.status() != Status.CORRUPT) {
+                throw e;
+            }
+            damage.add("chunk index (read as far as " + chunkCount + " chunks): " + e.getMessage());
         }
         long packBytes = 0;
         List<PackInfo> all = packs.list();
         for (PackInfo p : all) {
             packBytes += p.size();
         }
-        return new StoreStats(live, trashed, manifests.seriesNames().size(), logical, chunkCount, chunkBytes, packBytes,
+        counted.add(all.size() + " packs of " + packBytes + " bytes");
+        if (!damage.isEmpty()) {
+            throw new CairnException(Status.CORRUPT, "stats: the metadata database is damaged: "
+                    + String.join("; ", damage) + ". Counted: " + String.join(", ", counted)
+                    + ". `cairn verify` lists the checkpoints affected; restart cairnd to have every table checked");
+        }
+        return new StoreStats(live, trashed, seriesCount, logical, chunkCount, chunkBytes, packBytes,
                 all.size(), db.sizeOnDisk());
     }
 

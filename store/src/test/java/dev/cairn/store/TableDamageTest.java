@@ -107,4 +107,23 @@ class TableDamageTest {
                 });
         assertThat(Files.exists(victim)).isTrue();
     }
+
+    @Test
+    void statsOnATableDamagedWhileOpenNamesTheDamageAndCountsTheRest() throws IOException {
+        fill();
+        try (Repository repo = StoreFixture.open(dir)) {
+            Path victim = repo.db().tableFiles(Cf.CHUNKS).get(0);
+            try (RandomAccessFile f = new RandomAccessFile(victim.toFile(), "rw")) {
+                f.seek(40);
+                int b = f.read();
+                f.seek(40);
+                f.write(b ^ 0x10);
+            }
+            assertThatThrownBy(repo::stats).isInstanceOfSatisfying(CairnException.class, e -> {
+                assertThat(e.status()).isEqualTo(Status.CORRUPT);
+                assertThat(e.getMessage()).contains("chunk index", victim.getFileName().toString(),
+                        "4 checkpoints", "1 packs of", "`cairn verify`");
+            });
+        }
+    }
 }

@@ -335,9 +335,10 @@ public final class MetaDb implements Closeable {
 
     private static CairnException tableDamage(Path dir, List<DamagedTable> bad, boolean chunksOnly) {
         String what = chunksOnly
-                ? "The damage is confined to the chunk index, which the pack footers hold in full: stop here and run"
+                ? "The damage is confined to the chunk index, which the pack footers hold in full: run"
                         + " `cairnd --rebuild-index` (with the same --data and --config; it drops the damaged family and"
-                        + " rebuilds it from the packs, then checks every checkpoint's chunks), then start cairnd again"
+                        + " rebuilds it from the pack footers, then checks every checkpoint's chunks), then start cairnd"
+                        + " again"
                 : "`cairnd --rebuild-index` cannot rebuild that column family (it rebuilds only the chunk index):"
                         + " restore " + dir + " from a backup (for an s3 store: `cairnd --restore-from-bucket`)";
         return new CairnException(Status.CORRUPT, "the metadata database at " + dir + " is damaged: " + bad.size()

@@ -105,6 +105,11 @@ public final class Repository implements Closeable {
                 return t;
             });
             this.workers = pool;
+            if (db.get(Cf.META, Keys.INDEX_REBUILD_PENDING) != null && !options.markDamagedOnOpen()) {
+                throw new CairnException(Status.CORRUPT, "the chunk index of the store at " + dir + " is incomplete: a"
+                        + " rebuild of it (`cairnd --rebuild-index`) was interrupted. Run `cairnd --rebuild-index` again"
+                        + " (with the same --data and --config), then start cairnd; nothing was changed");
+            }
             if (db.chunkIndexDropped() != null) {
                 // Before catalog recovery, which checks that restored checkpoints' chunks are indexed.
                 RebuildReport r = new IndexRebuilder(this).run();

@@ -126,4 +126,23 @@ class TableDamageTest {
             });
         }
     }
+
+    @Test
+    void anInterruptedIndexRebuildIsRefusedByAnOrdinaryOpenUntilARebuildCompletes() throws IOException {
+        List<ManifestId> ids = fill();
+        try (MetaDb db = MetaDb.open(dir.resolve("meta"))) {
+            // What a rebuild cut short after it cleared the index leaves.
+            db.put(Cf.META, dev.cairn.store.meta.Keys.INDEX_REBUILD_PENDING, new byte[] {1}, true);
+        }
+        assertThatThrownBy(() -> StoreFixture.open(dir)).isInstanceOfSatisfying(CairnException.class, e -> {
+            assertThat(e.status()).isEqualTo(Status.CORRUPT);
+            assertThat(e.getMessage()).contains("interrupted", "`cairnd --rebuild-index` again");
+        });
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true))) {
+            repo.rebuildIndex();
+        }
+        try (Repository repo = StoreFixture.open(dir)) {
+            assertThat(StoreFixture.get(repo, ids.get(0))).isEqualTo(data.get(0));
+        }
+    }
 }

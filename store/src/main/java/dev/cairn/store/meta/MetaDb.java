@@ -241,6 +241,8 @@ public final class MetaDb implements Closeable {
             }
             boolean chunksOnly = bad.stream().allMatch(t -> t.family() == Cf.CHUNKS);
             if (rebuildChunkIndex && chunksOnly) {
+                // Durable before the drop: if the rebuild is cut short, the next open knows.
+                m.put(Cf.META, Keys.INDEX_REBUILD_PENDING, new byte[] {1}, true);
                 m.recreate(Cf.CHUNKS);
                 m.chunkIndexDropped = describe(bad);
                 return m;

@@ -20,13 +20,16 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The command line of {@code bin/cairnd}. Flags override cairn.yaml, which overrides the
  * defaults. Exit status: 0 after a clean shutdown (SIGTERM, SIGINT), 1 if the daemon could not
- * start or did not stop cleanly, 2 for a configuration error.
+ * start or did not stop cleanly, 2 for a configuration error, 3 if a store is damaged and was not
+ * opened (the message names the damage and what to run; nothing was changed).
  */
 @Command(name = "cairnd", mixinStandardHelpOptions = true, versionProvider = DaemonCommand.Version.class,
         description = "The Cairn checkpoint store daemon. With no options it serves ./cairn-data on 127.0.0.1:7433.",
         sortOptions = false)
 final class DaemonCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(DaemonCommand.class);
+    /** Exit status: a store is damaged (CORRUPT at open) and was not opened. */
+    static final int DAMAGED_STORE = 3;
 
     @Option(names = "--data", paramLabel = "DIR", description = "data directory (default: ./cairn-data, or 'data' in the config)")
     Path data;
@@ -104,7 +107,10 @@ final class DaemonCommand implements Callable<Integer> {
             started.complete(null);
             System.err.println("cairnd: cannot start: " + e.getMessage());
             log.debug("start failed", e);
-            return 1;
+            // A damaged store is not a failure a restart fixes: its own status, so that a service
+            // manager can stop restarting and an operator is told to run the maintenance named.
+            return e instanceof dev.cairn.protocol.CairnException ce && ce.status() == dev.cairn.protocol.Status.CORRUPT
+                    ? DAMAGED_STORE : 1;
         }
         try {
             new CountDownLatch(1).await();

@@ -47,4 +47,36 @@ class RebuildIndexCommandTest {
             }
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120) // without the table check, the daemon would start and serve: fail, not hang
+    void aDamagedChunkIndexTableRefusesTheStartWithStatus3AndTheRebuildRepairsIt() throws Exception {
+        byte[] data = new byte[3 << 20];
+        new Random(6).nextBytes(data);
+        dev.cairn.protocol.manifest.ManifestId id;
+        Path victim;
+        try (Repository repo = Repository.open(dir, RepositoryOptions.defaults())) {
+            id = repo.put(PutOptions.of(CheckpointMeta.of("s", Instant.EPOCH)), new ByteArrayInputStream(data)).id();
+            repo.db().flush();
+            victim = repo.db().tableFiles(Cf.CHUNKS).get(0);
+        }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(victim.toFile(), "rw")) {
+            f.seek(20);
+            int b = f.read();
+            f.seek(20);
+            f.write(b ^ 1);
+        }
+        int start = new CommandLine(new DaemonCommand()).execute("--data", dir.toString(), "--listen", "127.0.0.1:0",
+                "--socket", "off");
+        assertThat(start).isEqualTo(DaemonCommand.DAMAGED_STORE);
+        int rc = new CommandLine(new DaemonCommand()).execute("--data", dir.toString(), "--rebuild-index");
+        assertThat(rc).isZero();
+        assertThat(victim).doesNotExist();
+        try (Repository repo = Repository.open(dir, RepositoryOptions.defaults())) {
+            assertThat(repo.verify(true).clean()).isTrue();
+            try (InputStream in = repo.open(id)) {
+                assertThat(in.readAllBytes()).isEqualTo(data);
+            }
+        }
+    }
 }

@@ -83,6 +83,8 @@ final class IndexRebuilder {
         byte[] end = new byte[ChunkId.LENGTH + 1];
         Arrays.fill(end, (byte) 0xff);
         try (MetaDb.Batch b = db.batch()) {
+            // The marker makes an ordinary open refuse until the index is whole again.
+            b.put(Cf.META, Keys.INDEX_REBUILD_PENDING, new byte[] {1});
             b.deleteRange(Cf.CHUNKS, new byte[0], end);
             db.write(b, true);
         }
@@ -116,6 +118,7 @@ final class IndexRebuilder {
             b.put(Cf.META, Keys.SWEEP_GENERATION, next);
             dev.cairn.store.meta.GcAccounting.putExplainedFrom(b, epoch + 1);
             b.put(Cf.META, Keys.ascii("index-rebuilt-at"), Keys.ascii(java.time.Instant.now().toString()));
+            b.delete(Cf.META, Keys.INDEX_REBUILD_PENDING);
             db.write(b, true);
         }
         repo.chunks().advanceEpoch(epoch + 1);

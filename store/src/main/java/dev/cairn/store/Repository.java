@@ -109,6 +109,19 @@ public final class Repository implements Closeable {
                 return t;
             });
             this.workers = pool;
+            if (db.get(Cf.META, Keys.INDEX_REBUILD_PENDING) != null && !options.markDamagedOnOpen()) {
+                throw new CairnException(Status.CORRUPT, "the chunk index of the store at " + dir + " is incomplete: a"
+                        + " rebuild of it (`cairnd --rebuild-index`) was interrupted. Run `cairnd --rebuild-index` again"
+                        + " (with the same --data and --config), then start cairnd; nothing was changed");
+            }
+            if (db.chunkIndexDropped() != null) {
+                // Before catalog recovery, which checks that restored checkpoints' chunks are indexed.
+                RebuildReport r = new IndexRebuilder(this).run();
+                log.error("the metadata database's chunk index was damaged ({}); dropped it and rebuilt it from the"
+                        + " footers of {} packs: {} chunks indexed, {} unreadable packs, {} referenced chunks still"
+                        + " missing", db.chunkIndexDropped(), r.packs(), r.chunks(), r.unreadable().size(),
+                        r.missingReferenced());
+            }
             this.recovery = recoverCatalog(migrate);
         } catch (IOException | RuntimeException e) {
             if (pool != null) {
@@ -257,7 +270,8 @@ public final class Repository implements Closeable {
      */
     public static Repository open(Path dir, RepositoryOptions options) throws IOException {
         Files.createDirectories(dir);
-        MetaDb db = MetaDb.open(dir.resolve("meta"));
+        // Maintenance opens (--rebuild-index) may drop a damaged chunk index; the constructor rebuilds it.
+        MetaDb db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen());
         PackStore packs = null;
         try {
             packs = new LocalPackStore(dir);
@@ -550,18 +564,37 @@ public final class Repository implements Closeable {
         return out;
     }
 
+    /**
+     * Store-wide numbers. If the metadata database is damaged (a table that went bad while the
+     * store was open: the open checks them all), every part that can still be counted is
+     * counted, and the {@link Status#CORRUPT} thrown names the damage and carries those counts in
+     * its message (the reply has no field for a partial answer).
+     */
     public StoreStats stats() throws IOException {
+        List<String> damage = new ArrayList<>();
+        List<String> counted = new ArrayList<>();
         long live = 0;
         long trashed = 0;
         long logical = 0;
-        for (ManifestId id : manifests.allIds()) {
-            StoredManifest m = manifests.get(id);
-            logical += m.header().logicalBytes();
-            if (manifests.labels(id).inTrash()) {
-                trashed++;
-            } else {
-                live++;
+        long seriesCount = 0;
+        try {
+            for (ManifestId id : manifests.allIds()) {
+                StoredManifest m = manifests.get(id);
+                logical += m.header().logicalBytes();
+                if (manifests.labels(id).inTrash()) {
+                    trashed++;
+                } else {
+                    live++;
+                }
             }
+            seriesCount = manifests.seriesNames().size();
+            counted.add(live + " checkpoints, " + trashed + " in the trash, " + seriesCount + " series, "
+                    + logical + " logical bytes");
+        } catch (CairnException e) {
+            if (e.status() != Status.CORRUPT) {
+                throw e;
+            }
+            damage.add("checkpoints: " + e.getMessage());
         }
         long chunkCount = 0;
         long chunkBytes = 0;
@@ -570,13 +603,25 @@ public final class Repository implements Closeable {
                 chunkCount++;
                 chunkBytes += dev.cairn.store.chunk.ChunkIndexCodec.decode(c.value()).location().rawLength();
             }
+            counted.add(chunkCount + " chunks of " + chunkBytes + " bytes");
+        } catch (CairnException e) {
+            if (e.status() != Status.CORRUPT) {
+                throw e;
+            }
+            damage.add("chunk index (read as far as " + chunkCount + " chunks): " + e.getMessage());
         }
         long packBytes = 0;
         List<PackInfo> all = packs.list();
         for (PackInfo p : all) {
             packBytes += p.size();
         }
-        return new StoreStats(live, trashed, manifests.seriesNames().size(), logical, chunkCount, chunkBytes, packBytes,
+        counted.add(all.size() + " packs of " + packBytes + " bytes");
+        if (!damage.isEmpty()) {
+            throw new CairnException(Status.CORRUPT, "stats: the metadata database is damaged: "
+                    + String.join("; ", damage) + ". Counted: " + String.join(", ", counted)
+                    + ". `cairn verify` lists the checkpoints affected; restart cairnd to have every table checked");
+        }
+        return new StoreStats(live, trashed, seriesCount, logical, chunkCount, chunkBytes, packBytes,
                 all.size(), db.sizeOnDisk());
     }
 

@@ -18,7 +18,10 @@ import dev.cairn.protocol.chunk.Compression;
  * @param compression      how new chunks are encoded (LZ4 or zstd); readers decode both
  * @param markDamagedOnOpen maintenance ({@code cairnd --rebuild-index}): if open-time recovery
  *                         restores checkpoints from the catalog whose chunks are in no pack, mark
- *                         them damaged (labels) and open, instead of refusing to open
+ *                         them damaged (labels) and open, instead of refusing to open; and if
+ *                         table files of the chunk index are damaged, drop the index and rebuild it
+ *                         from the pack footers at open, instead of refusing to open ({@link
+ *                         dev.cairn.store.meta.MetaDb#open(java.nio.file.Path, boolean)})
  */
 public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int maxChainDepth, double deltaMaxRatio,
                                 int deltaWindow, int workers, int readAhead, Compression compression,

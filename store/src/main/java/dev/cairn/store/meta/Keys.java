@@ -17,6 +17,11 @@ public final class Keys {
 
     public static final byte[] CONFIG = ascii("config");
     public static final byte[] SWEEP_GENERATION = ascii("sweep-generation");
+    /**
+     * Set (value: version byte 1) while the chunk index is being rebuilt (dropped or cleared, and
+     * not yet refilled from the packs): an ordinary open refuses while it is set.
+     */
+    public static final byte[] INDEX_REBUILD_PENDING = ascii("index-rebuild-pending");
 
     public static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);

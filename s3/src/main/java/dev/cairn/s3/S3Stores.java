@@ -49,7 +49,7 @@ public final class S3Stores {
         MetaDb db = null;
         S3PackStore packs = null;
         try {
-            db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen());
+            db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen(), () -> Repository.catalogIntact(dir));
             // The store id decides whose prefix this is, before anything touches the bucket.
             StoreConfig config = Repository.loadOrCreateConfig(dir, db, options);
             ObjectKeys keys = new ObjectKeys(s.prefix());

@@ -114,15 +114,34 @@ public final class Repository implements Closeable {
                         + " rebuild of it (`cairnd --rebuild-index`) was interrupted. Run `cairnd --rebuild-index` again"
                         + " (with the same --data and --config), then start cairnd; nothing was changed");
             }
-            if (db.chunkIndexDropped() != null) {
+            java.util.Set<Cf> dropped = db.droppedFamilies();
+            if (!dropped.isEmpty()) {
+                log.error("the metadata database was damaged ({}); dropped the column families {} to rebuild them",
+                        db.droppedWhy(), dropped.stream().map(Cf::label).toList());
+            }
+            if (dropped.contains(Cf.PACKS)) {
+                // recoverPacks, above, found no records and wrote them again from the pack files.
+                log.error("pack records rebuilt from the pack files; packs marked damaged before are examined again");
+            }
+            if (dropped.contains(Cf.JOURNAL)) {
+                log.error("the GC journal and trim audit were lost with their table: GC keeps the data their records"
+                        + " explained (reported as unexplained) until `cairn gc --force`; a GC interrupted before this"
+                        + " open leaves packs the next GCs collect as they find them dead");
+            }
+            if (dropped.contains(Cf.CHUNKS)) {
                 // Before catalog recovery, which checks that restored checkpoints' chunks are indexed.
                 RebuildReport r = new IndexRebuilder(this).run();
-                log.error("the metadata database's chunk index was damaged ({}); dropped it and rebuilt it from the"
-                        + " footers of {} packs: {} chunks indexed, {} unreadable packs, {} referenced chunks still"
-                        + " missing", db.chunkIndexDropped(), r.packs(), r.chunks(), r.unreadable().size(),
+                log.error("chunk index rebuilt from the footers of {} packs: {} chunks indexed, {} unreadable packs, {}"
+                        + " referenced chunks still missing", r.packs(), r.chunks(), r.unreadable().size(),
                         r.missingReferenced());
             }
+            // Dropped manifest families are empty now: recovery rolls every checkpoint forward from the catalog.
             this.recovery = recoverCatalog(migrate);
+            if (dropped.contains(Cf.MANIFESTS)) {
+                log.error("checkpoint metadata rebuilt from the catalog: {} records rolled forward; GC keeps what only"
+                        + " the lost tables explained (segments of deleted checkpoints awaiting a sweep) until `cairn gc"
+                        + " --force`", recovery.rolledForward());
+            }
         } catch (IOException | RuntimeException e) {
             if (pool != null) {
                 pool.shutdownNow();
@@ -270,8 +289,8 @@ public final class Repository implements Closeable {
      */
     public static Repository open(Path dir, RepositoryOptions options) throws IOException {
         Files.createDirectories(dir);
-        // Maintenance opens (--rebuild-index) may drop a damaged chunk index; the constructor rebuilds it.
-        MetaDb db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen());
+        // Maintenance opens (--rebuild-index) may drop damaged rebuildable families; the constructor rebuilds them.
+        MetaDb db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen(), () -> catalogIntact(dir));
         PackStore packs = null;
         try {
             packs = new LocalPackStore(dir);
@@ -286,6 +305,26 @@ public final class Repository implements Closeable {
             }
             db.close();
             throw e;
+        }
+    }
+
+    /**
+     * Whether the catalog in {@code dir} is present, holds records and replays without damage, so
+     * that damaged manifest families can be rebuilt from it ({@link MetaDb#open(Path, boolean,
+     * java.util.function.BooleanSupplier)}). Reads the catalog without changing it; false if it
+     * cannot be read.
+     */
+    public static boolean catalogIntact(Path dir) {
+        Path c = dir.resolve("catalog");
+        if (!Files.isDirectory(c)) {
+            return false;
+        }
+        try {
+            dev.cairn.store.catalog.CatalogReader.Result r = dev.cairn.store.catalog.CatalogReader.read(c);
+            return !r.fileBytes().isEmpty() && !r.replay().damaged();
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the catalog in {}: {}", c, e.toString());
+            return false;
         }
     }
 

@@ -19,9 +19,11 @@ import dev.cairn.protocol.chunk.Compression;
  * @param markDamagedOnOpen maintenance ({@code cairnd --rebuild-index}): if open-time recovery
  *                         restores checkpoints from the catalog whose chunks are in no pack, mark
  *                         them damaged (labels) and open, instead of refusing to open; and if
- *                         table files of the chunk index are damaged, drop the index and rebuild it
- *                         from the pack footers at open, instead of refusing to open ({@link
- *                         dev.cairn.store.meta.MetaDb#open(java.nio.file.Path, boolean)})
+ *                         table files are damaged in families that exist elsewhere in full (the
+ *                         chunk index, pack records, GC journal, and the manifest families while
+ *                         the catalog is intact), drop them and rebuild them at open, instead of
+ *                         refusing to open ({@link
+ *                         dev.cairn.store.meta.MetaDb#open(java.nio.file.Path, boolean, java.util.function.BooleanSupplier)})
  */
 public record RepositoryOptions(ChunkerParams chunker, long packTargetBytes, int maxChainDepth, double deltaMaxRatio,
                                 int deltaWindow, int workers, int readAhead, Compression compression,

@@ -4,6 +4,7 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.TestData;
 import dev.cairn.protocol.manifest.ManifestId;
+import dev.cairn.protocol.manifest.PutOptions;
 import dev.cairn.store.meta.MetaDb;
 import dev.cairn.store.meta.MetaDb.Cf;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A damaged block in a RocksDB table file is found when the store opens (issue 10), not by the
- * first read that happens to touch it: the open is refused naming the file, or, for the chunk
- * index in a maintenance open, the index is dropped and rebuilt from the packs.
+ * first read that happens to touch it: the open is refused naming the file, or, in a maintenance
+ * open, a family that exists elsewhere in full is dropped and rebuilt (the chunk index from the
+ * packs, the manifest families from the catalog).
  */
 class TableDamageTest {
     @TempDir
@@ -71,7 +73,7 @@ class TableDamageTest {
                     "changed nothing", "`cairnd --rebuild-index`");
         });
         assertThat(Files.readAllBytes(victim)).as("the damaged file is left as it was").isEqualTo(damaged);
-        try (MetaDb db = MetaDb.open(dir.resolve("meta"), false)) {
+        try (MetaDb db = MetaDb.open(dir.resolve("meta"), false, () -> false)) {
             throw new AssertionError("opened " + db);
         } catch (CairnException e) {
             assertThat(e.status()).as("the database was closed again, not left locked").isEqualTo(Status.CORRUPT);
@@ -95,15 +97,98 @@ class TableDamageTest {
         }
     }
 
+    /** Four checkpoints of which three are deltas of the one before (auto-delta), the last one tagged. */
+    private List<ManifestId> fillWithDeltas() throws IOException {
+        List<ManifestId> ids = new ArrayList<>();
+        try (Repository repo = StoreFixture.open(dir)) {
+            byte[] d = TestData.random(80, 300_000);
+            for (int i = 0; i < 4; i++) {
+                d = d.clone();
+                d[1000 + 50_000 * i] ^= 1;
+                data.add(d);
+                PutOptions o = StoreFixture.opts("t/d", i);
+                if (i == 3) {
+                    o = new PutOptions(o.meta(), java.util.Set.of("best"), null, true);
+                }
+                ids.add(StoreFixture.put(repo, o, d).id());
+            }
+            assertThat(repo.show(ids.get(3)).parent()).as("a delta").isNotNull();
+            repo.db().flush();
+        }
+        return ids;
+    }
+
     @Test
-    void aDamagedManifestTableIsRefusedEvenByAMaintenanceOpen() throws IOException {
+    void aDamagedManifestTableIsRebuiltFromTheCatalogByAMaintenanceOpen() throws IOException {
+        List<ManifestId> ids = fillWithDeltas();
+        List<CheckpointInfo> before;
+        try (Repository repo = StoreFixture.open(dir)) {
+            before = repo.list("t/d");
+        }
+        Path victim = damage(Cf.MANIFESTS);
+        assertThatThrownBy(() -> StoreFixture.open(dir)).isInstanceOfSatisfying(CairnException.class, e -> {
+            assertThat(e.status()).isEqualTo(Status.CORRUPT);
+            assertThat(e.getMessage()).contains(victim.getFileName().toString(), "column family manifests",
+                    "changed nothing", "`cairnd --rebuild-index`", "catalog");
+        });
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true))) {
+            assertThat(Files.exists(victim)).as("the damaged table was dropped, not hidden").isFalse();
+            assertThat(repo.db().damagedTables()).isEmpty();
+        }
+        try (Repository repo = StoreFixture.open(dir)) { // an ordinary open serves every checkpoint again
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(StoreFixture.get(repo, ids.get(i))).isEqualTo(data.get(i));
+            }
+            assertThat(repo.list("t/d")).as("series, parents, tags as before").isEqualTo(before);
+            assertThat(repo.show(ids.get(3)).labels().tags()).containsExactly("best");
+            assertThat(repo.verify(true).clean()).isTrue();
+        }
+    }
+
+    @Test
+    void aDamagedPackRecordTableIsRebuiltFromThePackFilesByAMaintenanceOpen() throws IOException {
+        List<ManifestId> ids = fill();
+        Path victim = damage(Cf.PACKS);
+        assertThatThrownBy(() -> StoreFixture.open(dir)).isInstanceOf(CairnException.class);
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true))) {
+            assertThat(Files.exists(victim)).isFalse();
+        }
+        try (Repository repo = StoreFixture.open(dir)) {
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(StoreFixture.get(repo, ids.get(i))).isEqualTo(data.get(i));
+            }
+            assertThat(repo.db().tableFiles(Cf.PACKS)).as("records written again").isNotEmpty();
+            assertThat(repo.verify(true).clean()).isTrue();
+        }
+    }
+
+    @Test
+    void aDamagedManifestTableWithoutAnIntactCatalogIsRefusedEvenByAMaintenanceOpen() throws IOException {
         fill();
         Path victim = damage(Cf.MANIFESTS);
+        try (var files = Files.list(dir.resolve("catalog"))) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
         assertThatThrownBy(() -> Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true)))
                 .isInstanceOfSatisfying(CairnException.class, e -> {
                     assertThat(e.status()).isEqualTo(Status.CORRUPT);
                     assertThat(e.getMessage()).contains(victim.getFileName().toString(), "column family manifests",
-                            "cannot rebuild", "from a backup");
+                            "catalog is missing or damaged", "from a backup");
+                });
+        assertThat(Files.exists(victim)).isTrue();
+    }
+
+    @Test
+    void aDamagedDefaultFamilyIsRefusedEvenByAMaintenanceOpen() throws IOException {
+        fill();
+        Path victim = damage(Cf.META);
+        assertThatThrownBy(() -> Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true)))
+                .isInstanceOfSatisfying(CairnException.class, e -> {
+                    assertThat(e.status()).isEqualTo(Status.CORRUPT);
+                    assertThat(e.getMessage()).contains(victim.getFileName().toString(), "column family default",
+                            "cannot rebuild the store's own records", "from a backup");
                 });
         assertThat(Files.exists(victim)).isTrue();
     }

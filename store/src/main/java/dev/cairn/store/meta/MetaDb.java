@@ -103,8 +103,10 @@ public final class MetaDb implements Closeable {
     private volatile boolean closing;
     /** Set when the WAL was damaged and the database was opened by replaying only its good prefix. */
     private final String walDamage;
-    /** Set when open dropped the damaged chunk index family (maintenance only); see {@link #chunkIndexDropped()}. */
-    private volatile String chunkIndexDropped;
+    /** The families open dropped as damaged (maintenance only); see {@link #droppedFamilies()}. */
+    private volatile java.util.Set<Cf> dropped = java.util.Set.of();
+    /** Which damaged files made open drop them, or null. */
+    private volatile String droppedWhy;
 
     private MetaDb(Path dir, boolean pointInTime, String walDamage) throws CairnException {
         this.dir = dir;
@@ -198,7 +200,7 @@ public final class MetaDb implements Closeable {
      * and the caller must restore them from elsewhere (the store's catalog).
      */
     public static MetaDb open(Path dir) throws CairnException {
-        return open(dir, false);
+        return open(dir, false, () -> false);
     }
 
     /**
@@ -211,16 +213,23 @@ public final class MetaDb implements Closeable {
      * that size at the disk's sequential read rate (docs/FORMAT.md, "Table check at open").
      *
      * <p>A damaged table is refused (nothing is changed; the error names each damaged file, its
-     * column family and what to run), except that with {@code rebuildChunkIndex} (maintenance:
-     * {@code cairnd --rebuild-index}) damage confined to the {@link Cf#CHUNKS} family, which the
-     * pack footers hold in full, drops that family and creates it empty; {@link
-     * #chunkIndexDropped()} then says so and the caller must rebuild it before serving.
-     * Dropping the family rather than deleting its keys is what keeps the damaged file from being
-     * read again: a range deletion only hides it, and the next compaction that reads it fails.
+     * column family and what to run), except in a maintenance open ({@code repair}: {@code cairnd
+     * --rebuild-index}) when every damaged family is one that exists elsewhere in full ({@link
+     * #rebuildable}): such families are dropped and created empty, {@link #droppedFamilies()} says
+     * which, and the caller must fill them again before serving: the chunk index from the pack
+     * footers, the pack records from the pack files, the manifest families (all six together, they
+     * index each other) from the catalog. Dropping a family rather than deleting its keys is what
+     * keeps the damaged file from being read again: a range deletion only hides it, and the next
+     * compaction that reads it fails.
      *
+     * @param repair        a maintenance open that may drop rebuildable damaged families
+     * @param catalogCheck  asked only when a table is damaged: whether the store's catalog is
+     *                      present and replays without damage, so that the manifest families can
+     *                      be rebuilt from it
      * @throws CairnException {@link Status#CORRUPT} for a damaged table
      */
-    public static MetaDb open(Path dir, boolean rebuildChunkIndex) throws CairnException {
+    public static MetaDb open(Path dir, boolean repair, java.util.function.BooleanSupplier catalogCheck)
+            throws CairnException {
         checkCurrentFile(dir);
         MetaDb m;
         try {
@@ -239,19 +248,48 @@ public final class MetaDb implements Closeable {
             if (bad.isEmpty()) {
                 return m;
             }
-            boolean chunksOnly = bad.stream().allMatch(t -> t.family() == Cf.CHUNKS);
-            if (rebuildChunkIndex && chunksOnly) {
-                // Durable before the drop: if the rebuild is cut short, the next open knows.
-                m.put(Cf.META, Keys.INDEX_REBUILD_PENDING, new byte[] {1}, true);
-                m.recreate(Cf.CHUNKS);
-                m.chunkIndexDropped = describe(bad);
+            boolean catalogIntact = catalogCheck.getAsBoolean();
+            boolean fixable = bad.stream().allMatch(t -> t.family() != null && rebuildable(t.family(), catalogIntact));
+            if (repair && fixable) {
+                java.util.EnumSet<Cf> drop = java.util.EnumSet.noneOf(Cf.class);
+                for (DamagedTable t : bad) {
+                    drop.addAll(MANIFEST_FAMILIES.contains(t.family()) ? MANIFEST_FAMILIES : java.util.EnumSet.of(t.family()));
+                }
+                if (drop.contains(Cf.CHUNKS)) {
+                    // Durable before the drop: if the rebuild is cut short, the next open knows.
+                    m.put(Cf.META, Keys.INDEX_REBUILD_PENDING, new byte[] {1}, true);
+                }
+                for (Cf cf : drop) {
+                    m.recreate(cf);
+                }
+                m.dropped = java.util.Collections.unmodifiableSet(drop);
+                m.droppedWhy = describe(bad);
                 return m;
             }
-            throw tableDamage(dir, bad, chunksOnly);
+            throw tableDamage(dir, bad, catalogIntact);
         } catch (CairnException | RuntimeException e) {
             m.close();
             throw e;
         }
+    }
+
+    /** The families that index manifests: rebuilt together from the catalog, or not at all. */
+    public static final java.util.Set<Cf> MANIFEST_FAMILIES = java.util.Collections.unmodifiableSet(
+            java.util.EnumSet.of(Cf.MANIFESTS, Cf.SEGMENTS, Cf.LABELS, Cf.SERIES, Cf.CHILDREN, Cf.TRASH));
+
+    /**
+     * Whether a damaged {@code cf} can be dropped and filled again from what the store holds
+     * elsewhere: the chunk index (pack footers), the pack records (the pack files), the GC journal
+     * (GC then keeps what its lost records explained until {@code gc --force}, docs/GC.md), the
+     * manifest families while the catalog is intact. Never the default family (config, counters,
+     * epochs), which exists nowhere else.
+     */
+    static boolean rebuildable(Cf cf, boolean catalogIntact) {
+        return switch (cf) {
+            case CHUNKS, PACKS, JOURNAL -> true;
+            case MANIFESTS, SEGMENTS, LABELS, SERIES, CHILDREN, TRASH -> catalogIntact;
+            case META -> false;
+        };
     }
 
     /**
@@ -335,14 +373,24 @@ public final class MetaDb implements Closeable {
         return sb.toString();
     }
 
-    private static CairnException tableDamage(Path dir, List<DamagedTable> bad, boolean chunksOnly) {
-        String what = chunksOnly
-                ? "The damage is confined to the chunk index, which the pack footers hold in full: run"
-                        + " `cairnd --rebuild-index` (with the same --data and --config; it drops the damaged family and"
-                        + " rebuilds it from the pack footers, then checks every checkpoint's chunks), then start cairnd"
-                        + " again"
-                : "`cairnd --rebuild-index` cannot rebuild that column family (it rebuilds only the chunk index):"
-                        + " restore " + dir + " from a backup (for an s3 store: `cairnd --restore-from-bucket`)";
+    private static CairnException tableDamage(Path dir, List<DamagedTable> bad, boolean catalogIntact) {
+        boolean fixable = bad.stream().allMatch(t -> t.family() != null && rebuildable(t.family(), catalogIntact));
+        boolean manifests = bad.stream().anyMatch(t -> MANIFEST_FAMILIES.contains(t.family()));
+        String what;
+        if (fixable) {
+            what = "Every damaged family exists elsewhere in full (the chunk index in the pack footers, the pack records"
+                    + " in the pack files, the checkpoints' metadata in the catalog): run `cairnd --rebuild-index` (with"
+                    + " the same --data and --config; it drops the damaged families and rebuilds them, then checks every"
+                    + " checkpoint's chunks), then start cairnd again";
+        } else if (manifests && !catalogIntact) {
+            what = "The damaged checkpoint metadata could be rebuilt from the catalog, but the catalog is missing or"
+                    + " damaged too: restore " + dir + " and its catalog from a backup (for an s3 store: `cairnd"
+                    + " --restore-from-bucket`)";
+        } else {
+            what = "`cairnd --rebuild-index` cannot rebuild the store's own records (the default column family: config,"
+                    + " counters, GC epochs exist nowhere else): restore " + dir + " from a backup (for an s3 store:"
+                    + " `cairnd --restore-from-bucket`)";
+        }
         return new CairnException(Status.CORRUPT, "the metadata database at " + dir + " is damaged: " + bad.size()
                 + " table file(s) fail their checksums: " + describe(bad) + ". Cairn did not open the store and changed"
                 + " nothing in it. " + what);
@@ -365,12 +413,14 @@ public final class MetaDb implements Closeable {
         }
     }
 
-    /**
-     * Null, or which damaged table files of the chunk index {@link #open(Path, boolean)} dropped:
-     * the {@link Cf#CHUNKS} family is then empty and must be rebuilt from the packs.
-     */
-    public String chunkIndexDropped() {
-        return chunkIndexDropped;
+    /** The families {@link #open(Path, boolean, java.util.function.BooleanSupplier)} dropped as damaged (empty: none); they must be filled again. */
+    public java.util.Set<Cf> droppedFamilies() {
+        return dropped;
+    }
+
+    /** Which damaged table files made {@link #open(Path, boolean, java.util.function.BooleanSupplier)} drop families, or null if none. */
+    public String droppedWhy() {
+        return droppedWhy;
     }
 
     /**

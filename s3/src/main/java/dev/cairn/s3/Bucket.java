@@ -141,6 +141,40 @@ public final class Bucket implements Closeable {
     }
 
     /**
+     * Replaces {@code key} only if its current ETag is {@code etag} (a compare-and-swap:
+     * {@code If-Match}); a 412 {@link BucketException} if the object changed or is gone. Returns
+     * the new ETag. The lease of {@link PrefixOwner} is renewed with it.
+     */
+    public String putIfMatch(String key, byte[] data, String etag) throws BucketException {
+        PutObjectRequest r = PutObjectRequest.builder().bucket(bucket).key(key).ifMatch(etag)
+                .contentLength((long) data.length).contentMD5(Base64.getEncoder().encodeToString(Hashes.md5(data)))
+                .build();
+        try {
+            return s3.putObject(r, RequestBody.fromBytes(data)).eTag();
+        } catch (SdkException e) {
+            throw fail("PUT", key, e);
+        }
+    }
+
+    /** A small object's bytes and ETag. */
+    public record Versioned(byte[] data, String etag) {
+    }
+
+    /** The whole of a small object with its ETag, or null if it does not exist. */
+    public Versioned getVersioned(String key) throws BucketException {
+        try {
+            ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(GetObjectRequest.builder().bucket(bucket).key(key)
+                    .build());
+            return new Versioned(r.asByteArrayUnsafe(), r.response().eTag());
+        } catch (SdkException e) {
+            if (status(e) == 404) {
+                return null;
+            }
+            throw fail("GET", key, e);
+        }
+    }
+
+    /**
      * Bytes {@code [offset, offset + length)} of {@code key} (one ranged GET, retried as a whole),
      * or null if the object does not exist.
      *

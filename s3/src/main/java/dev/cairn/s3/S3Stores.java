@@ -44,16 +44,24 @@ public final class S3Stores {
      */
     public static Repository open(Path dir, RepositoryOptions options, S3Settings s,
                                   UnaryOperator<SdkHttpClient> httpWrapper) throws IOException {
+        return open(dir, options, s, httpWrapper, System::nanoTime);
+    }
+
+    /** As {@link #open(Path, RepositoryOptions, S3Settings, UnaryOperator)}; the lease is measured by {@code nanoClock} (tests). */
+    static Repository open(Path dir, RepositoryOptions options, S3Settings s, UnaryOperator<SdkHttpClient> httpWrapper,
+                           java.util.function.LongSupplier nanoClock) throws IOException {
         Files.createDirectories(dir);
         Bucket bucket = Bucket.open(s, httpWrapper);
         MetaDb db = null;
         S3PackStore packs = null;
+        PrefixOwner owner = null;
         try {
             db = MetaDb.open(dir.resolve("meta"));
             // The store id decides whose prefix this is, before anything touches the bucket.
             StoreConfig config = Repository.loadOrCreateConfig(dir, db, options);
             ObjectKeys keys = new ObjectKeys(s.prefix());
-            PrefixOwner owner = PrefixOwner.claim(bucket, keys, config.storeIdHex());
+            owner = PrefixOwner.claimAndRenew(bucket, keys, config.storeIdHex(), PrefixOwner.holderOf(dir), s.lease(),
+                    nanoClock);
             MetaDb index = db;
             packs = S3PackStore.open(bucket, keys, s.cacheDirFor(dir), s, owner, () -> indexedPacks(index));
             Repository repo = Repository.open(dir, options, db, packs);
@@ -63,8 +71,11 @@ public final class S3Stores {
             return repo;
         } catch (IOException | RuntimeException e) {
             if (packs != null) {
-                packs.close(); // closes the bucket too
+                packs.close(); // closes the bucket and the lease renewals too
             } else {
+                if (owner != null) {
+                    owner.close();
+                }
                 bucket.close();
             }
             if (db != null) {
@@ -118,8 +129,13 @@ public final class S3Stores {
             storeId = Repository.loadOrCreateConfig(dir, db, options).storeIdHex();
         }
         try (Bucket bucket = Bucket.open(s, null)) {
-            return PrefixOwner.takeOver(bucket, new ObjectKeys(s.prefix()), storeId);
+            return PrefixOwner.takeOver(bucket, new ObjectKeys(s.prefix()), storeId, PrefixOwner.holderOf(dir), s.lease());
         }
+    }
+
+    /** The pack store of a store opened by {@link #open}, or null for other stores (metrics). */
+    public static S3PackStore packsOf(Repository repo) {
+        return repo.packs() instanceof S3PackStore p ? p : null;
     }
 
     /** The metadata backup of a store opened by {@link #open}, or null for other stores. */

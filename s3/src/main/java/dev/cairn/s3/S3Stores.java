@@ -62,6 +62,7 @@ public final class S3Stores {
             ObjectKeys keys = new ObjectKeys(s.prefix());
             owner = PrefixOwner.claimAndRenew(bucket, keys, config.storeIdHex(), PrefixOwner.holderOf(dir), s.lease(),
                     nanoClock);
+            checkRestoredIsNewest(dir, bucket, keys, config.storeIdHex());
             MetaDb index = db;
             packs = S3PackStore.open(bucket, keys, s.cacheDirFor(dir), s, owner, () -> indexedPacks(index));
             Repository repo = Repository.open(dir, options, db, packs);
@@ -83,6 +84,48 @@ public final class S3Stores {
             }
             throw e;
         }
+    }
+
+    /**
+     * After a restore ({@link BackupRestorer} left its marker), once this store holds the lease:
+     * refuses to start if a backup of this store newer than the one restored exists. The old
+     * holder wrote it after the restore picked its backup (it still ran then), and its deletions
+     * after that backup may have removed packs the restored index names: restore again. The
+     * marker is removed once the check passed.
+     */
+    private static void checkRestoredIsNewest(Path dir, Bucket bucket, ObjectKeys keys, String storeId)
+            throws IOException {
+        Path marker = dir.resolve(BackupRestorer.RESTORED_MARKER);
+        if (!Files.exists(marker)) {
+            return;
+        }
+        long restored;
+        try {
+            restored = Long.parseLong(Files.readString(marker).trim());
+        } catch (NumberFormatException e) {
+            throw new IOException(marker + " is damaged (" + e.getMessage() + "); restore again", e);
+        }
+        for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
+            long n = keys.backupNumberOf(o.key());
+            if (n <= restored) {
+                continue;
+            }
+            byte[] b = bucket.get(o.key());
+            String by;
+            try {
+                by = b == null ? null : BackupDescriptor.decode(b).storeId();
+            } catch (IllegalArgumentException damaged) {
+                by = null;
+            }
+            if (storeId.equals(by)) {
+                throw new CairnException(dev.cairn.protocol.Status.STORE_LOCKED, "metadata backup " + n + " of store "
+                        + storeId + " was written after the restore picked backup " + restored + " (the old daemon still"
+                        + " ran then): the restored metadata may name packs deleted since. Move " + dir.resolve("meta")
+                        + " away and run --restore-from-bucket again");
+            }
+        }
+        Files.delete(marker);
+        dev.cairn.store.pack.FileIo.fsyncDirectory(dir);
     }
 
     /** Every pack the chunk index of {@code db} references (one scan of the index). */

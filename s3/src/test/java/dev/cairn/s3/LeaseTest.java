@@ -216,6 +216,30 @@ class LeaseTest {
         }
     }
 
+    /**
+     * A restore picks its backup before it holds the lease; if the old daemon backed up again
+     * after that pick (its deletions after that backup may remove packs the restored index
+     * names), the restored store does not start: restore again.
+     */
+    @Test
+    void aRestoredStoreRefusesToStartIfTheOldHolderBackedUpAfterThePick() throws Exception {
+        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), settings)) {
+            StoreFixture.put(a, StoreFixture.opts("a", 1), TestData.random(1, 100_000));
+            S3Stores.backupOf(a).backupIfChanged();
+            S3Stores.restore(dir.resolve("b"), settings);
+            StoreFixture.put(a, StoreFixture.opts("a", 2), TestData.random(2, 100_000));
+        } // the final backup at close comes after the pick
+        assertThatThrownBy(() -> S3Stores.open(dir.resolve("b"), StoreFixture.smallOptions(), settings))
+                .satisfies(e -> assertThat(status(e)).isEqualTo(Status.STORE_LOCKED))
+                .hasMessageContaining("restore-from-bucket again");
+        S3Stores.restore(dir.resolve("c"), settings);
+        try (Repository c = S3Stores.open(dir.resolve("c"), StoreFixture.smallOptions(), settings)) {
+            assertThat(StoreFixture.get(c, StoreFixture.put(c, StoreFixture.opts("c", 1),
+                    TestData.random(3, 1000)).id())).isEqualTo(TestData.random(3, 1000));
+        }
+        assertThat(dir.resolve("c").resolve(BackupRestorer.RESTORED_MARKER)).doesNotExist();
+    }
+
     @Test
     void aCopyOfTheStoreDoesNotStartWhileTheHolderRenews() throws Exception {
         try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), settings)) {

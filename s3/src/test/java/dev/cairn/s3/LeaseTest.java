@@ -43,10 +43,16 @@ class LeaseTest {
     @TempDir
     Path dir;
     final S3ProxyServer s3 = S3ProxyServer.shared();
+    /**
+     * The lease of holders that a test makes lapse or that a taker waits out. Such holders
+     * measure it by a test clock, so a slow machine cannot make them lapse by accident; the
+     * others keep the default lease (30 s), which no test waits for.
+     */
     static final Duration LEASE = Duration.ofSeconds(2);
     // Only explicit, barrier and close backups; few, short retries so a partitioned call ends soon.
-    final S3Settings settings = s3.settings(null).withBackupEvery(Duration.ofHours(1)).withLease(LEASE)
+    final S3Settings settings = s3.settings(null).withBackupEvery(Duration.ofHours(1))
             .withRetries(2, Duration.ofSeconds(5));
+    final S3Settings shortLease = settings.withLease(LEASE);
     final ObjectKeys keys = new ObjectKeys(settings.prefix());
     final Clock later = Clock.fixed(Instant.parse("2026-12-04T00:00:00Z"), ZoneOffset.UTC);
 
@@ -108,7 +114,7 @@ class LeaseTest {
     void aPartitionedOwnerCannotDeleteAfterLosingItsLease() throws Exception {
         AtomicLong clockA = new AtomicLong();
         FaultyHttpClient[] fa = new FaultyHttpClient[1];
-        Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), settings,
+        Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), shortLease,
                 http -> fa[0] = new FaultyHttpClient(http, 1), clockA::get);
         Repository b = null;
         try (Bucket plain = Bucket.open(settings, null)) {
@@ -242,7 +248,8 @@ class LeaseTest {
 
     @Test
     void aCopyOfTheStoreDoesNotStartWhileTheHolderRenews() throws Exception {
-        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), settings)) {
+        AtomicLong clock = new AtomicLong(); // the holder renews every LEASE / 3 and never lapses
+        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), shortLease, null, clock::get)) {
             StoreFixture.put(a, StoreFixture.opts("a", 1), TestData.random(1, 100_000));
             S3Stores.backupOf(a).backupIfChanged();
             S3Stores.restore(dir.resolve("b"), settings);
@@ -266,7 +273,7 @@ class LeaseTest {
         try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), settings, null, clock::get)) {
             PrefixOwner owner = S3Stores.packsOf(a).owner();
             epoch = owner.epoch();
-            clock.addAndGet(LEASE.toNanos());
+            clock.addAndGet(settings.lease().toNanos());
             assertThatThrownBy(owner::checkWritable).hasMessageContaining("suspended");
             owner.renew();
             assertThat(owner.leaseValid()).isTrue();
@@ -330,7 +337,7 @@ class LeaseTest {
             Bucket bucket = S3Stores.packsOf(a).bucket();
             String key = settings.prefix() + "/probe-" + TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
             bucket.put(key, new byte[] {1}, false);
-            clock.addAndGet(LEASE.toNanos());
+            clock.addAndGet(settings.lease().toNanos());
             assertThatThrownBy(() -> bucket.put(key, new byte[] {2}, false)).hasMessageContaining("fenced");
             assertThat(bucket.get(key)).containsExactly(1);
             S3Stores.packsOf(a).owner().renew();

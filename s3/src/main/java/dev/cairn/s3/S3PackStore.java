@@ -52,7 +52,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * listing tells its packs from another store's: {@link #list()} returns only this store's packs,
  * {@link #deleteAll} deletes only those, and unknown packs are reported, never deleted. Packs
  * written before keys carried a store id count as this store's if its chunk index references
- * them. Once writes stopped (another store on the prefix), uploads and deletions fail.
+ * them. Keys also carry the lease epoch the store held when it uploaded them; a key of this
+ * store's id under a later epoch is a newer holder's (docs/S3.md, "Leases"): never listed as
+ * this store's, never deleted, and it stops writes. Once writes stopped (another store or holder
+ * on the prefix), or while the lease has lapsed, uploads and deletions fail.
  *
  * <p>Thread-safe, as {@link PackStore} requires. Owns the bucket client and the local store; the
  * hooks given to {@link #onClose} run first at {@link #close()} (the final metadata backup).

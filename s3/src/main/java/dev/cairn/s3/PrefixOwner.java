@@ -39,8 +39,9 @@ import java.util.function.LongSupplier;
  * (the bucket unreachable) only suspends writes: the next successful renewal resumes them (it
  * succeeds only if nobody wrote the owner object since).
  *
- * <p>Thread-safe: lease state is guarded by this object's monitor; the validity and the stop
- * reason are volatile, so the checks on the write path take no lock.
+ * <p>Thread-safe: lease state is guarded by this object's monitor (held by a renewal while its
+ * request runs); the validity and the stop reason are volatile, so the checks on the write path
+ * take no lock, and the stop reason is set under a lock of its own.
  */
 public final class PrefixOwner implements java.io.Closeable {
     private static final Logger log = LoggerFactory.getLogger(PrefixOwner.class);
@@ -54,6 +55,7 @@ public final class PrefixOwner implements java.io.Closeable {
     private final long leaseMillis;
     private final LongSupplier nanoClock;
     private volatile String stopped;
+    private final Object stopLock = new Object();
     /** The record we wrote last and its ETag. Guarded by this. */
     private OwnerRecord record;
     private String etag;
@@ -475,7 +477,8 @@ public final class PrefixOwner implements java.io.Closeable {
      * check); logged once as an error. Idempotent: the first reason stays.
      */
     public void stop(String reason) {
-        synchronized (this) {
+        // Its own lock: a renewal holds this object's monitor for as long as its PUT takes.
+        synchronized (stopLock) {
             if (stopped != null) {
                 return;
             }

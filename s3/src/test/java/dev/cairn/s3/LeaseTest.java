@@ -248,8 +248,11 @@ class LeaseTest {
 
     @Test
     void aCopyOfTheStoreDoesNotStartWhileTheHolderRenews() throws Exception {
-        AtomicLong clock = new AtomicLong(); // the holder renews every LEASE / 3 and never lapses
-        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(), shortLease, null, clock::get)) {
+        // The holder renews every 2 s and never lapses (test clock); the copy would wait 6 s for
+        // the lease to lapse, and refuses at the first renewal it sees.
+        AtomicLong clock = new AtomicLong();
+        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions(),
+                settings.withLease(Duration.ofSeconds(6)), null, clock::get)) {
             StoreFixture.put(a, StoreFixture.opts("a", 1), TestData.random(1, 100_000));
             S3Stores.backupOf(a).backupIfChanged();
             S3Stores.restore(dir.resolve("b"), settings);

@@ -106,6 +106,8 @@ public final class S3PackStore implements PackStore {
      * those without a store id (listing at open, uploads, list()); never other stores' packs.
      */
     private final Map<PackId, Remote> remote = new ConcurrentHashMap<>();
+    /** The epochs in this store's pack keys that listings found (a handful: one per lease acquisition). */
+    private final Set<Long> epochsSeen = ConcurrentHashMap.newKeySet();
     /**
      * Packs without a store id in their key that the chunk index referenced when they were
      * listed: this store's, written by an earlier Cairn. Only these and packs whose key carries
@@ -393,24 +395,26 @@ public final class S3PackStore implements PackStore {
         if (r != null) {
             return r.size();
         }
-        // Not listed yet (the listing at open or the last list() predates it): the likely keys
-        // first, then a listing of this store's packs (an older epoch's key).
-        Bucket.ObjectInfo o = bucket.head(keys.pack(p, storeId, owner.epoch()));
-        long epoch = owner.epoch();
-        if (o == null) {
-            o = bucket.head(keys.packWithoutEpoch(p, storeId));
-            epoch = 0;
+        // Not listed (the listing at open or the last list() predates it, or the object is gone):
+        // this store's key under its own epoch, then under the epochs listings found, newest
+        // first, then without an epoch, then without a store id. A few HEADs, never a listing.
+        List<Long> epochs = new ArrayList<>(epochsSeen);
+        epochs.add(owner.epoch());
+        epochs.add(0L);
+        epochs.sort(Comparator.reverseOrder());
+        long last = -1;
+        for (long e : epochs) {
+            if (e == last || e > owner.epoch()) {
+                continue;
+            }
+            last = e;
+            Bucket.ObjectInfo o = bucket.head(e == 0 ? keys.packWithoutEpoch(p, storeId) : keys.pack(p, storeId, e));
+            if (o != null) {
+                remote.putIfAbsent(p, new Remote(o.key(), o.size(), false, e));
+                return o.size();
+            }
         }
-        if (o != null) {
-            remote.putIfAbsent(p, new Remote(o.key(), o.size(), false, epoch));
-            return o.size();
-        }
-        refreshRemote();
-        r = remote.get(p);
-        if (r != null) {
-            return r.size();
-        }
-        o = bucket.head(keys.legacyPack(p));
+        Bucket.ObjectInfo o = bucket.head(keys.legacyPack(p));
         if (o == null) {
             throw notFound(p);
         }
@@ -490,6 +494,7 @@ public final class S3PackStore implements PackStore {
             } else if (k.legacy()) {
                 listed.putIfAbsent(k.id(), new Remote(o.key(), o.size(), true, 0));
             } else if (k.storeId().equals(storeId) && k.epoch() <= mine) {
+                epochsSeen.add(k.epoch());
                 // This store's key wins over one without store id; of two keys of one pack
                 // (uploaded again under a later epoch), the later epoch's.
                 listed.merge(k.id(), new Remote(o.key(), o.size(), false, k.epoch()), S3PackStore::preferred);

@@ -184,7 +184,10 @@ class S3DaemonE2eTest {
                 assertThat(a.daemon().metrics().render(a.daemon().tenants().all()))
                         .contains("cairn_s3_writes_stopped{tenant=\"default\"} 1");
                 assertThat(b.daemon().metrics().render(b.daemon().tenants().all()))
-                        .contains("cairn_s3_writes_stopped{tenant=\"default\"} 0");
+                        .contains("cairn_s3_writes_stopped{tenant=\"default\"} 0")
+                        .contains("cairn_s3_requests_total{tenant=\"default\",operation=\"PutObject\"} ")
+                        .contains("cairn_s3_lease_valid{tenant=\"default\"} 1")
+                        .containsPattern("cairn_s3_lease_epoch\\{tenant=\"default\"} [1-9]");
             }
         }
     }

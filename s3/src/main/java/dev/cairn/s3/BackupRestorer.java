@@ -30,6 +30,8 @@ import java.util.stream.Stream;
 public final class BackupRestorer {
     private static final Logger log = LoggerFactory.getLogger(BackupRestorer.class);
     private static final int PIECE = 8 << 20;
+    /** A file in the store directory naming the backup number a restore picked, until the first open checked it. */
+    static final String RESTORED_MARKER = "s3-restored";
 
     private BackupRestorer() {
     }
@@ -72,6 +74,15 @@ public final class BackupRestorer {
             Files.delete(meta); // empty, checked above
         }
         Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE);
+        // The first open checks, once it holds the lease, that the old holder wrote no newer
+        // backup after this pick (S3Stores.open; docs/S3.md, "Leases").
+        Path marker = storeDir.resolve(RESTORED_MARKER);
+        try (FileChannel ch = FileChannel.open(marker, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            FileIo.writeFully(ch, ByteBuffer.wrap((d.number() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
+                    0);
+            ch.force(true);
+        }
         FileIo.fsyncDirectory(storeDir);
         log.info("restored metadata backup {} (store {}, RocksDB sequence {}): {} files, {} bytes in {} ms into {}",
                 d.number(), d.storeId(), d.sequence(), d.files().size(), d.bytes(), (System.nanoTime() - t0) / 1_000_000,

@@ -1,6 +1,7 @@
 package dev.cairn.s3;
 
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
@@ -53,17 +54,76 @@ public final class Bucket implements Closeable {
     private final S3Client s3;
     private final String bucket;
     private final RequestCounter counter;
+    private final WriteFence fence;
 
     public Bucket(S3Client s3, String bucket, RequestCounter counter) {
+        this(s3, bucket, counter, new WriteFence());
+    }
+
+    private Bucket(S3Client s3, String bucket, RequestCounter counter, WriteFence fence) {
         this.s3 = s3;
         this.bucket = bucket;
         this.counter = counter;
+        this.fence = fence;
     }
 
     /** Opens the bucket of {@code s}; {@code wrapper} may decorate the HTTP client (fault tests). */
     public static Bucket open(S3Settings s, java.util.function.UnaryOperator<software.amazon.awssdk.http.SdkHttpClient> wrapper) {
         RequestCounter c = new RequestCounter();
-        return new Bucket(S3Clients.create(s, wrapper, c), s.bucket(), c);
+        WriteFence f = new WriteFence();
+        return new Bucket(S3Clients.create(s, wrapper, c, f), s.bucket(), c, f);
+    }
+
+    /** The fence every write request of this bucket's client passes (see {@link WriteFence}). */
+    public WriteFence fence() {
+        return fence;
+    }
+
+    /**
+     * The last check before the SDK sends a write (PUT, part upload, multipart create, complete
+     * and abort, DeleteObjects), run for every attempt, retries included: once a
+     * {@link PrefixOwner}'s lease guards the bucket, an attempt is refused unless the lease allows
+     * writes at that moment, so a retry loop that outlives the lease sends nothing. Writes of the
+     * owner object itself (the lease's renewal) pass. Unguarded (a bucket without a lease, or
+     * before the claim) everything passes. Thread-safe.
+     */
+    public static final class WriteFence implements software.amazon.awssdk.core.interceptor.ExecutionInterceptor {
+        private volatile java.util.function.BooleanSupplier mayWrite;
+        private volatile String exempt;
+        private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
+
+        /** From now on, writes other than of {@code exemptKey} are sent only while {@code mayWrite} says so. */
+        void guard(String exemptKey, java.util.function.BooleanSupplier mayWrite) {
+            this.exempt = exemptKey;
+            this.mayWrite = mayWrite;
+        }
+
+        /** Write attempts refused so far. */
+        public long refused() {
+            return refused.sum();
+        }
+
+        @Override
+        public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                                       software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            java.util.function.BooleanSupplier m = mayWrite;
+            if (m == null || m.getAsBoolean()) {
+                return;
+            }
+            software.amazon.awssdk.core.SdkRequest r = context.request();
+            boolean write = r instanceof PutObjectRequest || r instanceof DeleteObjectsRequest
+                    || r instanceof UploadPartRequest || r instanceof CreateMultipartUploadRequest
+                    || r instanceof CompleteMultipartUploadRequest || r instanceof AbortMultipartUploadRequest
+                    || r instanceof software.amazon.awssdk.services.s3.model.DeleteObjectRequest
+                    || r instanceof software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+            if (!write || (r instanceof PutObjectRequest p && p.key().equals(exempt))) {
+                return;
+            }
+            refused.increment();
+            // Not retryable: the lease decides, not a transient fault.
+            throw SdkClientException.builder().message("write fenced: this store's lease on the prefix has lapsed or"
+                    + " was lost, so the request is not sent").build();
+        }
     }
 
     public String name() {
@@ -137,6 +197,40 @@ public final class Bucket implements Closeable {
             return s3.putObject(b.build(), RequestBody.fromBytes(data)).eTag();
         } catch (SdkException e) {
             throw fail("PUT", key, e);
+        }
+    }
+
+    /**
+     * Replaces {@code key} only if its current ETag is {@code etag} (a compare-and-swap:
+     * {@code If-Match}); a 412 {@link BucketException} if the object changed or is gone. Returns
+     * the new ETag. The lease of {@link PrefixOwner} is renewed with it.
+     */
+    public String putIfMatch(String key, byte[] data, String etag) throws BucketException {
+        PutObjectRequest r = PutObjectRequest.builder().bucket(bucket).key(key).ifMatch(etag)
+                .contentLength((long) data.length).contentMD5(Base64.getEncoder().encodeToString(Hashes.md5(data)))
+                .build();
+        try {
+            return s3.putObject(r, RequestBody.fromBytes(data)).eTag();
+        } catch (SdkException e) {
+            throw fail("PUT", key, e);
+        }
+    }
+
+    /** A small object's bytes and ETag. */
+    public record Versioned(byte[] data, String etag) {
+    }
+
+    /** The whole of a small object with its ETag, or null if it does not exist. */
+    public Versioned getVersioned(String key) throws BucketException {
+        try {
+            ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(GetObjectRequest.builder().bucket(bucket).key(key)
+                    .build());
+            return new Versioned(r.asByteArrayUnsafe(), r.response().eTag());
+        } catch (SdkException e) {
+            if (status(e) == 404) {
+                return null;
+            }
+            throw fail("GET", key, e);
         }
     }
 

@@ -2,21 +2,26 @@ package dev.cairn.s3;
 
 import dev.cairn.store.pack.PackId;
 
+import java.util.HexFormat;
+
 /**
  * The key layout of one prefix in a bucket (docs/S3.md, "Objects"). Everything lives under the
  * prefix, so stores of several daemons (or tenants) on distinct prefixes never see each other's
  * objects:
  * <pre>
  *   &lt;prefix&gt;/owner                                   the store that owns the prefix ({@link OwnerRecord})
- *   &lt;prefix&gt;/packs/&lt;32 hex store&gt;/&lt;2 hex&gt;/&lt;16 hex&gt;.pack  sealed packs, named by the store that wrote them
+ *   &lt;prefix&gt;/packs/&lt;32 hex store&gt;/&lt;16 hex epoch&gt;/&lt;2 hex&gt;/&lt;16 hex&gt;.pack  sealed packs, named by the
+ *                                                   store and lease epoch that wrote them
+ *   &lt;prefix&gt;/packs/&lt;32 hex store&gt;/&lt;2 hex&gt;/&lt;16 hex&gt;.pack  packs written before keys carried an epoch (epoch 0)
  *   &lt;prefix&gt;/packs/&lt;2 hex&gt;/&lt;16 hex&gt;.pack             packs written before packs carried a store id
  *   &lt;prefix&gt;/meta/files/&lt;sha-256 hex&gt;                metadata backup files, content-addressed
  *   &lt;prefix&gt;/meta/backups/&lt;20 digits&gt;.backup          backup descriptors, numbered, written last
  * </pre>
  * The store id in a pack key is what lets a store tell its own packs from another store's by a
- * listing alone (GC deletes only its own; multipart clean-up aborts only its own). A later
- * version may add a lease epoch to the key; {@link #parsePack} returns null for any other form,
- * and such keys are never deleted. Immutable and thread-safe.
+ * listing alone (GC deletes only its own; multipart clean-up aborts only its own); the epoch is
+ * what keeps a former holder of the store's lease from deleting what a newer holder wrote (it
+ * deletes only keys of epochs up to its own, docs/S3.md "Leases"). {@link #parsePack} returns
+ * null for any other form, and such keys are never deleted. Immutable and thread-safe.
  */
 public final class ObjectKeys {
     private static final String OWNER = "owner";
@@ -47,8 +52,17 @@ public final class ObjectKeys {
         return root + PACKS + storeId + "/";
     }
 
-    /** The key of pack {@code id} written by store {@code storeId} (32 hex). */
-    public String pack(PackId id, String storeId) {
+    /** The key of pack {@code id} written by store {@code storeId} (32 hex) holding lease epoch {@code epoch} (positive). */
+    public String pack(PackId id, String storeId, long epoch) {
+        if (epoch <= 0) {
+            throw new IllegalArgumentException("a pack key's epoch must be positive: " + epoch);
+        }
+        String hex = id.toHex();
+        return packsPrefix(storeId) + String.format("%016x", epoch) + "/" + hex.substring(0, 2) + "/" + hex + ".pack";
+    }
+
+    /** The key pack {@code id} of store {@code storeId} had before pack keys carried an epoch (read and deleted, never written). */
+    public String packWithoutEpoch(PackId id, String storeId) {
         String hex = id.toHex();
         return packsPrefix(storeId) + hex.substring(0, 2) + "/" + hex + ".pack";
     }
@@ -60,12 +74,13 @@ public final class ObjectKeys {
     }
 
     /**
-     * A pack key: the pack and the store that wrote it.
+     * A pack key: the pack and the store and epoch that wrote it.
      *
      * @param storeId 32 hex characters, or null for a key without a store id (written before pack
      *                keys carried one)
+     * @param epoch   the lease epoch in the key; 0 for keys written before keys carried one
      */
-    public record PackKey(PackId id, String storeId) {
+    public record PackKey(PackId id, String storeId, long epoch) {
         public boolean legacy() {
             return storeId == null;
         }
@@ -79,12 +94,24 @@ public final class ObjectKeys {
         }
         String rest = key.substring(p.length());
         String store = null;
-        if (rest.length() == 32 + 1 + 2 + 1 + 16 + 5) {
+        long epoch = 0;
+        if (rest.length() == 32 + 1 + 16 + 1 + 2 + 1 + 16 + 5 || rest.length() == 32 + 1 + 2 + 1 + 16 + 5) {
             store = rest.substring(0, 32);
             if (rest.charAt(32) != '/' || !isStoreId(store)) {
                 return null;
             }
             rest = rest.substring(33);
+            if (rest.length() == 16 + 1 + 2 + 1 + 16 + 5) {
+                String e = rest.substring(0, 16);
+                if (rest.charAt(16) != '/' || !e.matches("[0-9a-f]{16}")) {
+                    return null;
+                }
+                epoch = HexFormat.fromHexDigitsToLong(e);
+                if (epoch <= 0) {
+                    return null;
+                }
+                rest = rest.substring(17);
+            }
         }
         if (rest.length() != 2 + 1 + 16 + 5 || rest.charAt(2) != '/') {
             return null;
@@ -93,7 +120,7 @@ public final class ObjectKeys {
         if (!hex.startsWith(rest.substring(0, 2)) || !hex.matches("[0-9a-f]{16}")) {
             return null;
         }
-        return new PackKey(PackId.parse(hex), store);
+        return new PackKey(PackId.parse(hex), store, epoch);
     }
 
     /** True for a store id as keys and records spell it: 32 lowercase hex characters. */

@@ -46,6 +46,12 @@ public final class S3Clients {
      * there, below the SDK's retries); {@code counter} records every attempt.
      */
     public static S3Client create(S3Settings s, UnaryOperator<SdkHttpClient> httpWrapper, RequestCounter counter) {
+        return create(s, httpWrapper, counter, null);
+    }
+
+    /** As {@link #create(S3Settings, UnaryOperator, RequestCounter)}; {@code fence} (if not null) runs before every attempt. */
+    static S3Client create(S3Settings s, UnaryOperator<SdkHttpClient> httpWrapper, RequestCounter counter,
+                           Bucket.WriteFence fence) {
         SdkHttpClient http = Apache5HttpClient.builder()
                 .maxConnections(32)
                 .connectionTimeout(Duration.ofSeconds(10))
@@ -65,6 +71,9 @@ public final class S3Clients {
                         .circuitBreakerEnabled(false)
                         .build())
                 .apiCallAttemptTimeout(s.requestTimeout());
+        if (fence != null) {
+            o.addExecutionInterceptor(fence); // before the counter: a fenced attempt is never sent, so not counted
+        }
         if (counter != null) {
             o.addExecutionInterceptor(counter);
         }

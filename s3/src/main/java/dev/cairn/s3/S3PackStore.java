@@ -52,7 +52,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * listing tells its packs from another store's: {@link #list()} returns only this store's packs,
  * {@link #deleteAll} deletes only those, and unknown packs are reported, never deleted. Packs
  * written before keys carried a store id count as this store's if its chunk index references
- * them. Once writes stopped (another store on the prefix), uploads and deletions fail.
+ * them. Keys also carry the lease epoch the store held when it uploaded them; a key of this
+ * store's id under a later epoch is a newer holder's (docs/S3.md, "Leases"): never listed as
+ * this store's, never deleted, and it stops writes. Once writes stopped (another store or holder
+ * on the prefix), or while the lease has lapsed, uploads and deletions fail.
  *
  * <p>Thread-safe, as {@link PackStore} requires. Owns the bucket client and the local store; the
  * hooks given to {@link #onClose} run first at {@link #close()} (the final metadata backup).
@@ -72,8 +75,11 @@ public final class S3PackStore implements PackStore {
         Set<PackId> packs() throws IOException;
     }
 
-    /** A pack object this store may read: its key and size; legacy: a key without a store id. */
-    private record Remote(String key, long size, boolean legacy) {
+    /**
+     * A pack object this store may read: its key and size; legacy: a key without a store id;
+     * epoch: the lease epoch in the key (0 for keys written before keys carried one).
+     */
+    private record Remote(String key, long size, boolean legacy, long epoch) {
     }
 
     /** One listing of the packs: readable ones by id, and the keys of other stores' packs. */
@@ -100,6 +106,8 @@ public final class S3PackStore implements PackStore {
      * those without a store id (listing at open, uploads, list()); never other stores' packs.
      */
     private final Map<PackId, Remote> remote = new ConcurrentHashMap<>();
+    /** The epochs in this store's pack keys that listings found (a handful: one per lease acquisition). */
+    private final Set<Long> epochsSeen = ConcurrentHashMap.newKeySet();
     /**
      * Packs without a store id in their key that the chunk index referenced when they were
      * listed: this store's, written by an earlier Cairn. Only these and packs whose key carries
@@ -186,15 +194,16 @@ public final class S3PackStore implements PackStore {
                 uploaded++;
             }
         }
-        String ours = keys.packsPrefix(storeId);
         int others = 0;
         for (Bucket.Upload u : bucket.multipartUploads(keys.packsPrefix())) {
-            if (u.key().startsWith(ours)) {
+            ObjectKeys.PackKey k = keys.parsePack(u.key());
+            if (k != null && storeId.equals(k.storeId()) && k.epoch() <= owner.epoch()) {
                 log.warn("aborting the multipart upload of {} left by an earlier run", u.key());
                 bucket.abortMultipart(u.key(), u.uploadId());
             } else {
                 others++;
-                log.info("leaving the multipart upload of {} alone: its key does not carry this store's id", u.key());
+                log.info("leaving the multipart upload of {} alone: its key does not carry this store's id and an epoch up"
+                        + " to this store's ({})", u.key(), owner.epoch());
             }
         }
         log.info("packs in {} under {}: {} of this store's or without a store id ({} cached locally, {} uploaded again),"
@@ -272,7 +281,7 @@ public final class S3PackStore implements PackStore {
     /** The key pack {@code id} has (or gets) in the bucket. */
     public String keyOf(PackId id) {
         Remote r = remote.get(id);
-        return r != null ? r.key() : keys.pack(id, storeId);
+        return r != null ? r.key() : keys.pack(id, storeId, owner.epoch());
     }
 
     /**
@@ -318,9 +327,10 @@ public final class S3PackStore implements PackStore {
     /** Uploads the local file of a staging pack under this store's key; it is listed and cached when this returns. */
     private long putObject(PackId id) throws IOException {
         owner.checkWritable();
-        String key = keys.pack(id, storeId);
+        long epoch = owner.epoch();
+        String key = keys.pack(id, storeId, epoch);
         long size = uploader.upload(id, key, local.pathOf(id));
-        remote.put(id, new Remote(key, size, false));
+        remote.put(id, new Remote(key, size, false, epoch));
         // Cache entry before leaving staging, so a reader always finds a local copy or an entry.
         cache.addComplete(id, size);
         staging.remove(id);
@@ -385,16 +395,30 @@ public final class S3PackStore implements PackStore {
         if (r != null) {
             return r.size();
         }
-        Bucket.ObjectInfo o = bucket.head(keys.pack(p, storeId));
-        boolean legacy = false;
-        if (o == null) {
-            o = bucket.head(keys.legacyPack(p));
-            legacy = true;
+        // Not listed (the listing at open or the last list() predates it, or the object is gone):
+        // this store's key under its own epoch, then under the epochs listings found, newest
+        // first, then without an epoch, then without a store id. A few HEADs, never a listing.
+        List<Long> epochs = new ArrayList<>(epochsSeen);
+        epochs.add(owner.epoch());
+        epochs.add(0L);
+        epochs.sort(Comparator.reverseOrder());
+        long last = -1;
+        for (long e : epochs) {
+            if (e == last || e > owner.epoch()) {
+                continue;
+            }
+            last = e;
+            Bucket.ObjectInfo o = bucket.head(e == 0 ? keys.packWithoutEpoch(p, storeId) : keys.pack(p, storeId, e));
+            if (o != null) {
+                remote.putIfAbsent(p, new Remote(o.key(), o.size(), false, e));
+                return o.size();
+            }
         }
+        Bucket.ObjectInfo o = bucket.head(keys.legacyPack(p));
         if (o == null) {
             throw notFound(p);
         }
-        remote.putIfAbsent(p, new Remote(o.key(), o.size(), legacy));
+        remote.putIfAbsent(p, new Remote(o.key(), o.size(), true, 0));
         return o.size();
     }
 
@@ -461,22 +485,43 @@ public final class S3PackStore implements PackStore {
     private Listing refreshRemote() throws IOException {
         Map<PackId, Remote> listed = new java.util.HashMap<>();
         List<String> others = new ArrayList<>();
+        long mine = owner.epoch();
+        String newer = null;
         for (Bucket.ObjectInfo o : bucket.list(keys.packsPrefix())) {
             ObjectKeys.PackKey k = keys.parsePack(o.key());
             if (k == null) {
                 log.warn("ignoring unexpected object {} among the packs (never deleted)", o.key());
             } else if (k.legacy()) {
-                listed.putIfAbsent(k.id(), new Remote(o.key(), o.size(), true));
-            } else if (k.storeId().equals(storeId)) {
-                listed.put(k.id(), new Remote(o.key(), o.size(), false)); // wins over a key without store id
+                listed.putIfAbsent(k.id(), new Remote(o.key(), o.size(), true, 0));
+            } else if (k.storeId().equals(storeId) && k.epoch() <= mine) {
+                epochsSeen.add(k.epoch());
+                // This store's key wins over one without store id; of two keys of one pack
+                // (uploaded again under a later epoch), the later epoch's.
+                listed.merge(k.id(), new Remote(o.key(), o.size(), false, k.epoch()), S3PackStore::preferred);
             } else {
+                if (k.storeId().equals(storeId)) {
+                    newer = o.key();
+                }
                 others.add(o.key());
             }
         }
+        if (newer != null) {
+            // Only a later holder of this store's lease writes such keys: it took the prefix.
+            owner.stop("the bucket holds " + newer + ", a pack of this store under a later lease epoch than this"
+                    + " daemon's (" + mine + "): another daemon took over this store's lease");
+        }
         // Merge rather than replace: an upload that completed during the listing stays known,
         // and a key of this store's is never replaced by one without a store id.
-        listed.forEach((id, r) -> remote.merge(id, r, (old, now) -> !old.legacy() && now.legacy() ? old : now));
+        listed.forEach((id, r) -> remote.merge(id, r, S3PackStore::preferred));
         return new Listing(listed, others);
+    }
+
+    /** Of two keys of one pack, the one to read and delete: a store id over none, then the later epoch. */
+    private static Remote preferred(Remote a, Remote b) {
+        if (a.legacy() != b.legacy()) {
+            return a.legacy() ? b : a;
+        }
+        return b.epoch() >= a.epoch() ? b : a;
     }
 
     @Override
@@ -592,7 +637,7 @@ public final class S3PackStore implements PackStore {
             if (staging.contains(id)) {
                 local.delete(id); // refuses a pack a writer still holds
                 staging.remove(id);
-            } else if (r != null && (!r.legacy() || legacyOwned.contains(id))) {
+            } else if (r != null && ((!r.legacy() && r.epoch() <= owner.epoch()) || legacyOwned.contains(id))) {
                 objects.add(id);
                 objectKeys.add(r.key());
             } else if (r != null) {
@@ -659,6 +704,7 @@ public final class S3PackStore implements PackStore {
     }
 
     private void closeLocal() {
+        owner.close();
         cache.closePartials();
         local.close();
         partPool.shutdownNow();

@@ -28,10 +28,13 @@ import java.util.Objects;
  * @param backupEvery        how often the metadata backup checks for changes and uploads them
  * @param maxAttempts        attempts per request (first try included) for transient errors
  * @param requestTimeout     limit of one attempt of a request (a part upload included)
+ * @param lease              how long the daemon's lease on its prefix lasts after each renewal
+ *                           (renewed every third of it; docs/S3.md "Leases")
  */
 public record S3Settings(URI endpoint, String bucket, String prefix, String region, boolean pathStyle,
                          Path credentialsFile, Path cacheDir, long cacheBytes, long multipartThreshold,
-                         long partBytes, Duration backupEvery, int maxAttempts, Duration requestTimeout) {
+                         long partBytes, Duration backupEvery, int maxAttempts, Duration requestTimeout,
+                         Duration lease) {
 
     public static final long MIN_PART_BYTES = 5L << 20;
 
@@ -59,6 +62,26 @@ public record S3Settings(URI endpoint, String bucket, String prefix, String regi
             throw new IllegalArgumentException("max_attempts must be within 1..100");
         }
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        lease = lease == null ? DEFAULT_LEASE : lease;
+        if (lease.toMillis() <= 0 || lease.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("lease must be within 1ms..1h");
+        }
+    }
+
+    /** The default lease: renewed every 10 s; a taker waits 30 s after the holder's last renewal. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+
+    /** As the canonical constructor with the default lease (callers written before leases). */
+    public S3Settings(URI endpoint, String bucket, String prefix, String region, boolean pathStyle,
+                      Path credentialsFile, Path cacheDir, long cacheBytes, long multipartThreshold,
+                      long partBytes, Duration backupEvery, int maxAttempts, Duration requestTimeout) {
+        this(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, cacheBytes, multipartThreshold,
+                partBytes, backupEvery, maxAttempts, requestTimeout, DEFAULT_LEASE);
+    }
+
+    public S3Settings withLease(Duration d) {
+        return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, cacheBytes,
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, d);
     }
 
     /** Defaults for everything but where the bucket is. */
@@ -82,42 +105,42 @@ public record S3Settings(URI endpoint, String bucket, String prefix, String regi
 
     public S3Settings withPrefix(String p) {
         return new S3Settings(endpoint, bucket, p, region, pathStyle, credentialsFile, cacheDir, cacheBytes,
-                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withCacheDir(Path d) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, d, cacheBytes,
-                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withCacheBytes(long n) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, n,
-                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withMultipart(long threshold, long part) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, cacheBytes,
-                threshold, part, backupEvery, maxAttempts, requestTimeout);
+                threshold, part, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withBackupEvery(Duration d) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, cacheBytes,
-                multipartThreshold, partBytes, d, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, d, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withRetries(int attempts, Duration timeout) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, credentialsFile, cacheDir, cacheBytes,
-                multipartThreshold, partBytes, backupEvery, attempts, timeout);
+                multipartThreshold, partBytes, backupEvery, attempts, timeout, lease);
     }
 
     public S3Settings withCredentialsFile(Path f) {
         return new S3Settings(endpoint, bucket, prefix, region, pathStyle, f, cacheDir, cacheBytes,
-                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     public S3Settings withRegion(String r, boolean path) {
         return new S3Settings(endpoint, bucket, prefix, r, path, credentialsFile, cacheDir, cacheBytes,
-                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout);
+                multipartThreshold, partBytes, backupEvery, maxAttempts, requestTimeout, lease);
     }
 
     /** The cache directory of a store in {@code storeDir}. */

@@ -44,16 +44,25 @@ public final class S3Stores {
      */
     public static Repository open(Path dir, RepositoryOptions options, S3Settings s,
                                   UnaryOperator<SdkHttpClient> httpWrapper) throws IOException {
+        return open(dir, options, s, httpWrapper, System::nanoTime);
+    }
+
+    /** As {@link #open(Path, RepositoryOptions, S3Settings, UnaryOperator)}; the lease is measured by {@code nanoClock} (tests). */
+    static Repository open(Path dir, RepositoryOptions options, S3Settings s, UnaryOperator<SdkHttpClient> httpWrapper,
+                           java.util.function.LongSupplier nanoClock) throws IOException {
         Files.createDirectories(dir);
         Bucket bucket = Bucket.open(s, httpWrapper);
         MetaDb db = null;
         S3PackStore packs = null;
+        PrefixOwner owner = null;
         try {
             db = MetaDb.open(dir.resolve("meta"), options.markDamagedOnOpen(), () -> Repository.catalogIntact(dir));
             // The store id decides whose prefix this is, before anything touches the bucket.
             StoreConfig config = Repository.loadOrCreateConfig(dir, db, options);
             ObjectKeys keys = new ObjectKeys(s.prefix());
-            PrefixOwner owner = PrefixOwner.claim(bucket, keys, config.storeIdHex());
+            owner = PrefixOwner.claimAndRenew(bucket, keys, config.storeIdHex(), PrefixOwner.holderOf(dir), s.lease(),
+                    nanoClock);
+            checkRestoredIsNewest(dir, bucket, keys, config.storeIdHex());
             MetaDb index = db;
             packs = S3PackStore.open(bucket, keys, s.cacheDirFor(dir), s, owner, () -> indexedPacks(index));
             Repository repo = Repository.open(dir, options, db, packs);
@@ -63,8 +72,11 @@ public final class S3Stores {
             return repo;
         } catch (IOException | RuntimeException e) {
             if (packs != null) {
-                packs.close(); // closes the bucket too
+                packs.close(); // closes the bucket and the lease renewals too
             } else {
+                if (owner != null) {
+                    owner.close();
+                }
                 bucket.close();
             }
             if (db != null) {
@@ -72,6 +84,48 @@ public final class S3Stores {
             }
             throw e;
         }
+    }
+
+    /**
+     * After a restore ({@link BackupRestorer} left its marker), once this store holds the lease:
+     * refuses to start if a backup of this store newer than the one restored exists. The old
+     * holder wrote it after the restore picked its backup (it still ran then), and its deletions
+     * after that backup may have removed packs the restored index names: restore again. The
+     * marker is removed once the check passed.
+     */
+    private static void checkRestoredIsNewest(Path dir, Bucket bucket, ObjectKeys keys, String storeId)
+            throws IOException {
+        Path marker = dir.resolve(BackupRestorer.RESTORED_MARKER);
+        if (!Files.exists(marker)) {
+            return;
+        }
+        long restored;
+        try {
+            restored = Long.parseLong(Files.readString(marker).trim());
+        } catch (NumberFormatException e) {
+            throw new IOException(marker + " is damaged (" + e.getMessage() + "); restore again", e);
+        }
+        for (Bucket.ObjectInfo o : bucket.list(keys.backupsPrefix())) {
+            long n = keys.backupNumberOf(o.key());
+            if (n <= restored) {
+                continue;
+            }
+            byte[] b = bucket.get(o.key());
+            String by;
+            try {
+                by = b == null ? null : BackupDescriptor.decode(b).storeId();
+            } catch (IllegalArgumentException damaged) {
+                by = null;
+            }
+            if (storeId.equals(by)) {
+                throw new CairnException(dev.cairn.protocol.Status.STORE_LOCKED, "metadata backup " + n + " of store "
+                        + storeId + " was written after the restore picked backup " + restored + " (the old daemon still"
+                        + " ran then): the restored metadata may name packs deleted since. Move " + dir.resolve("meta")
+                        + " away and run --restore-from-bucket again");
+            }
+        }
+        Files.delete(marker);
+        dev.cairn.store.pack.FileIo.fsyncDirectory(dir);
     }
 
     /** Every pack the chunk index of {@code db} references (one scan of the index). */
@@ -118,8 +172,13 @@ public final class S3Stores {
             storeId = Repository.loadOrCreateConfig(dir, db, options).storeIdHex();
         }
         try (Bucket bucket = Bucket.open(s, null)) {
-            return PrefixOwner.takeOver(bucket, new ObjectKeys(s.prefix()), storeId);
+            return PrefixOwner.takeOver(bucket, new ObjectKeys(s.prefix()), storeId, PrefixOwner.holderOf(dir), s.lease());
         }
+    }
+
+    /** The pack store of a store opened by {@link #open}, or null for other stores (metrics). */
+    public static S3PackStore packsOf(Repository repo) {
+        return repo.packs() instanceof S3PackStore p ? p : null;
     }
 
     /** The metadata backup of a store opened by {@link #open}, or null for other stores. */

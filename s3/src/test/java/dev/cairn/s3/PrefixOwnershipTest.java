@@ -123,7 +123,7 @@ class PrefixOwnershipTest {
                 ids.add(StoreFixture.put(a, StoreFixture.opts("a", i), TestData.random(10 + i, 400_000)).id());
             }
             S3Stores.backupOf(a).backupIfChanged();
-            String upload = b.startMultipart(keys.pack(new PackId(7), idA)); // one of A's, in flight
+            String upload = b.startMultipart(keys.pack(new PackId(7), idA, 1)); // one of A's, in flight
             Set<String> before = objects(b);
 
             String idB = storeIdOf("b");
@@ -249,8 +249,8 @@ class PrefixOwnershipTest {
             idA = a.config().storeIdHex();
         }
         try (Bucket b = bucket()) {
-            String ours = b.startMultipart(keys.pack(new PackId(1), idA));
-            String others = b.startMultipart(keys.pack(new PackId(2), "ef".repeat(16)));
+            String ours = b.startMultipart(keys.pack(new PackId(1), idA, 1));
+            String others = b.startMultipart(keys.pack(new PackId(2), "ef".repeat(16), 1));
             String noStore = b.startMultipart(keys.legacyPack(new PackId(3)));
             try (Repository a = open("a")) {
                 assertThat(b.multipartUploads(keys.packsPrefix())).extracting(Bucket.Upload::uploadId)
@@ -343,7 +343,7 @@ class PrefixOwnershipTest {
         assertThat(text).startsWith("CAIRN-OWNER 1\nstore " + "0f".repeat(16) + "\n");
         assertThatThrownBy(() -> OwnerRecord.decode(text.replace("host-1", "host-2").getBytes()))
                 .hasMessageContaining("checksum mismatch");
-        assertThatThrownBy(() -> OwnerRecord.decode(text.replace("CAIRN-OWNER 1", "CAIRN-OWNER 2").getBytes()))
+        assertThatThrownBy(() -> OwnerRecord.decode(text.replace("CAIRN-OWNER 1", "CAIRN-OWNER 3").getBytes()))
                 .hasMessageContaining("unsupported version");
         assertThatThrownBy(() -> OwnerRecord.decode("nope".getBytes())).hasMessageContaining("not a Cairn owner");
     }

@@ -47,7 +47,7 @@ class S3PackStoreTest {
             int packs = 0;
             for (Bucket.ObjectInfo o : all) {
                 String rel = o.key().substring(s.prefix().length() + 1);
-                assertThat(rel).matches("packs/[0-9a-f]{32}/([0-9a-f]{2})/\\1[0-9a-f]{14}\\.pack|meta/files/[0-9a-f]{64}"
+                assertThat(rel).matches("packs/[0-9a-f]{32}/[0-9a-f]{16}/([0-9a-f]{2})/\\1[0-9a-f]{14}\\.pack|meta/files/[0-9a-f]{64}"
                         + "|meta/backups/[0-9]{20}\\.backup|owner");
                 if (rel.startsWith("packs/")) {
                     packs++;
@@ -167,7 +167,7 @@ class S3PackStoreTest {
         Path leftover = staging.pathOf(w.id());
         ObjectKeys keys = new ObjectKeys(s.prefix());
         try (Bucket b = plainBucket(s)) {
-            b.startMultipart(keys.pack(new dev.cairn.store.pack.PackId(42), storeId));
+            b.startMultipart(keys.pack(new dev.cairn.store.pack.PackId(42), storeId, 1));
             assertThat(b.multipartUploads(keys.packsPrefix())).hasSize(1);
         }
         try (Repository repo = S3Stores.open(store, StoreFixture.smallOptions(), s)) {

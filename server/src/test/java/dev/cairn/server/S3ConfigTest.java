@@ -49,6 +49,7 @@ class S3ConfigTest {
                   max_attempts: 5
                   request_timeout: 45s
                   metadata_backup: {every: 5m}
+                  lease: 45s
                 """);
         S3Settings s = c.s3();
         assertThat(s.endpoint()).isEqualTo(URI.create("http://127.0.0.1:9000"));
@@ -64,6 +65,7 @@ class S3ConfigTest {
         assertThat(s.maxAttempts()).isEqualTo(5);
         assertThat(s.requestTimeout()).isEqualTo(Duration.ofSeconds(45));
         assertThat(s.backupEvery()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.lease()).isEqualTo(Duration.ofSeconds(45));
         assertThat(s.toString()).doesNotContain("creds");
         // tenants get their own prefix and cache directory
         S3Settings t = s.forTenant("training", false);
@@ -83,6 +85,7 @@ class S3ConfigTest {
         assertThat(s.cacheBytes()).isEqualTo(4L << 30);
         assertThat(s.multipartThreshold()).isEqualTo(16L << 20);
         assertThat(s.backupEvery()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.lease()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test

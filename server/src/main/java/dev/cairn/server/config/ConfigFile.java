@@ -107,7 +107,8 @@ public record ConfigFile(
             @JsonProperty("multipart_threshold") String multipartThreshold,
             @JsonProperty("max_attempts") Integer maxAttempts,
             @JsonProperty("request_timeout") String requestTimeout,
-            @JsonProperty("metadata_backup") MetadataBackupSection metadataBackup) {
+            @JsonProperty("metadata_backup") MetadataBackupSection metadataBackup,
+            @JsonProperty("lease") String lease) {
     }
 
     /** When the metadata is backed up to the bucket (besides before GC deletes and at shutdown). */

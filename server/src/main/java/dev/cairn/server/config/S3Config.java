@@ -58,7 +58,8 @@ final class S3Config {
                     threshold, part, every,
                     s.maxAttempts() == null ? d.maxAttempts() : s.maxAttempts(),
                     s.requestTimeout() == null ? d.requestTimeout()
-                            : Units.duration("s3.request_timeout", s.requestTimeout()));
+                            : Units.duration("s3.request_timeout", s.requestTimeout()),
+                    s.lease() == null ? d.lease() : Units.duration("s3.lease", s.lease()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("s3: " + e.getMessage(), e);
         }

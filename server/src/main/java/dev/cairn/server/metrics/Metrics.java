@@ -1,6 +1,7 @@
 package dev.cairn.server.metrics;
 
 import dev.cairn.protocol.Status;
+import dev.cairn.s3.S3Metrics;
 import dev.cairn.s3.S3PackStore;
 import dev.cairn.s3.S3Stores;
 import dev.cairn.server.tenant.Tenant;
@@ -164,17 +165,15 @@ public final class Metrics {
         section(b, "cairn_store_logical_bytes", "Sum of checkpoint sizes, live and trash", logical);
         section(b, "cairn_store_checkpoints", "Live checkpoints", checkpoints);
         section(b, "cairn_store_chunks", "Distinct chunks indexed", chunks);
-        StringBuilder stopped = new StringBuilder();
+        // S3 requests per operation, the lease, writes stopped (docs/S3.md, "Metrics").
+        Map<String, S3PackStore> s3 = new java.util.LinkedHashMap<>();
         for (Tenant t : tenants) {
-            if (t.repo().packs() instanceof S3PackStore) {
-                stopped.append("cairn_s3_writes_stopped{tenant=\"").append(t.name()).append("\"} ")
-                        .append(S3Stores.writesStopped(t.repo()) == null ? 0 : 1).append('\n');
+            S3PackStore p = S3Stores.packsOf(t.repo());
+            if (p != null) {
+                s3.put(t.name(), p);
             }
         }
-        if (!stopped.isEmpty()) {
-            section(b, "cairn_s3_writes_stopped", "1 once the store stopped writing to its S3 prefix because another"
-                    + " store writes there (puts fail with STORE_LOCKED until a restart; see the log)", stopped);
-        }
+        S3Metrics.render(b, s3);
     }
 
     private StoreStats stats(Tenant t) {

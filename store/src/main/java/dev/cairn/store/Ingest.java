@@ -9,7 +9,6 @@ import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
-import dev.cairn.store.chunk.ChunkStore;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +31,6 @@ final class Ingest {
     static final int BATCH_BYTES = 4 << 20;
     static final int MAX_IN_FLIGHT = 4;
 
-    private final ChunkStore chunks;
     private final ExecutorService workers;
     private final PutSession session;
     private final EntryBuilder entry;
@@ -41,12 +39,11 @@ final class Ingest {
     private final ArrayDeque<CompletableFuture<Processed>> inFlight = new ArrayDeque<>();
     private IOException failure;
 
-    /** A batch after the workers: ids, and the encoded payload of each chunk the store lacked. */
-    private record Processed(ChunkBatch batch, ChunkId[] ids, EncodedChunk[] missing) {
+    /** A batch after the workers: admitted ids, and the encoded payload of each chunk the store lacked. */
+    private record Processed(ChunkBatch batch, ChunkAdmission admitted, EncodedChunk[] missing) {
     }
 
     Ingest(Repository repo, PutSession session, EntryBuilder entry) {
-        this.chunks = repo.chunks();
         this.workers = repo.workers();
         this.session = session;
         this.entry = entry;
@@ -105,32 +102,31 @@ final class Ingest {
         ChunkId[] ids = new ChunkId[n];
         for (int i = 0; i < n; i++) {
             ids[i] = batch.id(i);
-            // Declared before the lookup: from here until its ref is added, GC keeps the chunk.
-            session.noteNeeded(ids[i]);
         }
-        boolean[] have;
+        ChunkAdmission admitted;
         try {
-            have = chunks.contains(Arrays.asList(ids));
+            admitted = session.admit(Arrays.asList(ids));
         } catch (CairnException e) {
             throw new java.util.concurrent.CompletionException(e);
         }
         EncodedChunk[] missing = new EncodedChunk[n];
         for (int i = 0; i < n; i++) {
-            if (!have[i]) {
+            if (!admitted.present(i)) {
                 missing[i] = ChunkCodec.shared().encode(batch.data(), batch.offset(i), batch.length(i), compression);
             }
         }
-        return new Processed(batch, ids, missing);
+        return new Processed(batch, admitted, missing);
     }
 
     private void apply(Processed p) throws IOException {
         ChunkBatch b = p.batch();
+        ChunkAdmission a = p.admitted();
         for (int i = 0; i < b.count(); i++) {
             EncodedChunk e = p.missing()[i];
-            if (e != null && chunks.store(p.ids()[i], e)) {
-                session.recordStored(b.length(i), e.length());
+            if (e != null) {
+                a.store(i, e);
             }
-            entry.add(new ChunkRef(p.ids()[i], b.length(i)));
+            entry.add(new ChunkRef(a.id(i), b.length(i)));
         }
     }
 

@@ -2,7 +2,6 @@ package dev.cairn.store;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
-import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.Chunker;
 import dev.cairn.protocol.manifest.ChunkRef;
@@ -32,11 +31,13 @@ final class PatchApplier {
     private final Repository repo;
     private final PutSession session;
     private final Chunker chunker;
+    private final ChunkEncoder encoder;
 
     PatchApplier(Repository repo, PutSession session) {
         this.repo = repo;
         this.session = session;
         this.chunker = repo.chunker();
+        this.encoder = new ChunkEncoder(repo.options().compression());
     }
 
     void apply(List<Patch> patches) throws IOException {
@@ -228,7 +229,7 @@ final class PatchApplier {
         ChunkId id = ChunkId.of(data, off, len);
         // The session's admission declares the chunk before the lookup, as for every put path.
         session.admit(List.of(id))
-                .storeMissing(i -> ChunkCodec.shared().encode(data, off, len, repo.options().compression()));
+                .storeMissing(i -> encoder.encode(data, off, len));
         out.add(new ChunkRef(id, len));
     }
 }

@@ -15,6 +15,8 @@ nbytes = rounds * mib * 1048576
 
 # First match from the top of the stack wins; order matters (a SHA-256 under ChunkBatch is hash).
 RULES = [
+    ("bench: check output (SHA-256)", r"bench\.StageBudget\.readVerified"),
+    ("bench: make input", r"bench\.StageBudget\.(vary|random|lambda)|Files\.write"),
     ("fsync (wait)", r"FileDispatcherImpl\.force|FileChannelImpl\.force|\.fsync|fdatasync"),
     ("idle", r"epollWait|EPoll\.wait|epoll_wait|Native\.epollWait|Object\.wait|Unsafe\.park|Thread\.sleep|socketAccept|accept0|pollOnce|Selector"),
     ("hash (SHA-256)", r"sun\.security\.provider\.(SHA2|DigestBase)|MessageDigest"),

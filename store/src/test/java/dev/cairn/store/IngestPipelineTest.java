@@ -4,6 +4,7 @@ import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.Compression;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.chunk.TestData;
+import dev.cairn.protocol.manifest.ManifestId;
 import dev.cairn.store.util.FaultPoints;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,50 @@ class IngestPipelineTest {
             assertThat(StoreFixture.get(repo, ok.id())).isEqualTo(data);
             assertThat(repo.list(null)).hasSize(1);
             assertThat(repo.verify(true).problems()).isEmpty();
+        }
+    }
+
+    @Test
+    void restoreServesRawAndCompressedChunksInOrderWhateverTheReadSizes() throws Exception {
+        // Alternating incompressible and compressible stretches: raw records (served from their
+        // read buffer) and LZ4 records (decoded) interleave within read-ahead groups.
+        byte[] data = new byte[3 << 20];
+        byte[] rnd = TestData.random(11, data.length);
+        byte[] pages = TestData.pages(12, data.length / 8192);
+        for (int off = 0; off < data.length; off += 64 << 10) {
+            byte[] src = (off / (64 << 10)) % 2 == 0 ? rnd : pages;
+            System.arraycopy(src, off, data, off, Math.min(64 << 10, data.length - off));
+        }
+        try (Repository repo = open()) {
+            ManifestId id = StoreFixture.put(repo, StoreFixture.opts("r", 1), data).id();
+            Random sizes = new Random(13);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            try (InputStream in = repo.open(id)) {
+                byte[] buf = new byte[100_000];
+                while (true) {
+                    int pick = sizes.nextInt(4);
+                    if (pick == 0) {
+                        int b = in.read();
+                        if (b < 0) {
+                            break;
+                        }
+                        out.write(b);
+                    } else if (pick == 1 && out.size() + 5000 < data.length) {
+                        long before = out.size();
+                        assertThat(in.skip(5000)).isEqualTo(5000);
+                        out.write(data, (int) before, 5000); // what was skipped, for the comparison
+                    } else {
+                        int n = in.read(buf, 0, 1 + sizes.nextInt(buf.length));
+                        if (n < 0) {
+                            break;
+                        }
+                        out.write(buf, 0, n);
+                    }
+                }
+            }
+            assertThat(out.toByteArray()).isEqualTo(data);
+            StoreStats s = repo.stats();
+            assertThat(s.storedBytes()).as("some records are compressed").isLessThan(s.chunkBytes());
         }
     }
 

@@ -14,12 +14,18 @@ t0, t1 = map(int, re.search(r"window (\d+) (\d+)", line).groups())
 nbytes = rounds * mib * 1048576
 
 # First match from the top of the stack wins; order matters (a SHA-256 under ChunkBatch is hash).
-RULES = [
+# Matched against the whole stack first: the benchmark's own work, and the daemon's reads and
+# writes of descriptors a local client passed (their syscalls would otherwise look like packs).
+WHOLE_STACK = [
     ("bench: check output (SHA-256)", r"bench\.StageBudget\.readVerified"),
-    ("bench: make input", r"bench\.StageBudget\.(vary|random|lambda)|Files\.write"),
+    ("bench: make input", r"bench\.StageBudget\.(vary|random)|java\.nio\.file\.Files\.write"),
+    ("passed fd: write restore output", r"server\.net\.LocalFd\.writeFrom"),
+]
+WHOLE_STACK = [(n, re.compile(p)) for n, p in WHOLE_STACK]
+RULES = [
     ("fsync (wait)", r"FileDispatcherImpl\.force|FileChannelImpl\.force|\.fsync|fdatasync"),
     ("idle", r"epollWait|EPoll\.wait|epoll_wait|Native\.epollWait|Object\.wait|Unsafe\.park|Thread\.sleep|socketAccept|accept0|pollOnce|Selector"),
-    ("hash (SHA-256)", r"sun\.security\.provider\.(SHA2|DigestBase)|MessageDigest"),
+    ("hash (SHA-256)", r"sun\.security\.provider\.(SHA2|DigestBase)|MessageDigest|ChunkId\.of"),
     ("cut (gear hash)", r"protocol\.chunk\.Chunker\."),
     ("compress (LZ4)", r"LZ4JNI\.LZ4_compress|LZ4Compressor|LZ4JNICompressor|ChunkCodec\.encode|Zstd\.compress"),
     ("decompress", r"LZ4JNI\.LZ4_decompress|Decompressor|ChunkCodec\.decode"),
@@ -66,12 +72,16 @@ for ev in data["recording"]["events"]:
         continue
     if not frames:
         continue
-    stage = "other Java"
-    for fr in frames:
+    stage = next((n for n, rx in WHOLE_STACK if any(rx.search(fr) for fr in frames)), None)
+    if stage is None and any("server.net.LocalFd.readInto" in fr for fr in frames) and \
+            re.search(r"FileDescriptor\.read|Native\.read|\.readAddress|FileDescriptor\.readAddress", frames[0]):
+        stage = "passed fd: read input"
+    for fr in ([] if stage else frames):
         hit = next((n for n, rx in RULES if rx.search(fr)), None)
         if hit:
             stage = hit
             break
+    stage = stage or "other Java"
     counts[stage] = counts.get(stage, 0) + 1
     if stage == "other Java":
         tops[frames[0]] = tops.get(frames[0], 0) + 1

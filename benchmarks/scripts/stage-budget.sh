@@ -20,7 +20,7 @@ cairn_pick_java
 JFR_BIN=$(dirname "$CAIRN_JAVA_BIN")/jfr
 for phase in ${PHASES//,/ }; do
   rec=$OUT/$phase.jfr
-  line=$("$CAIRN_JAVA_BIN" --enable-native-access=ALL-UNNAMED -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  line=$("$CAIRN_JAVA_BIN" --enable-native-access=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     "-XX:StartFlightRecording:filename=$rec,settings=profile,jdk.CPUTimeSample#enabled=true,jdk.CPUTimeSample#throttle=2ms" \
     -cp "$(cairn_classpath benchmarks)" dev.cairn.bench.StageBudget "$phase" "$MIB" "$ROUNDS" 2>/dev/null | grep "^$phase")
   echo "$line"

@@ -101,8 +101,8 @@ class GcRaceTest {
         ManifestId bulk = StoreFixture.put(repo, StoreFixture.opts("bulk", 1), TestData.random(8, 300_000)).id();
         PutSession late = repo.begin(StoreFixture.opts("b", 1));
         var entry = late.entry("");
-        late.noteNeeded(id);
-        assertThat(repo.chunks().contains(List.of(id))[0]).isFalse(); // the late writer's lookup
+        var admitted = late.admit(List.of(id)); // the late writer declares, then looks up
+        assertThat(admitted.present(0)).isFalse();
 
         PutSession early = repo.begin(StoreFixture.opts("a", 1));
         assertThat(repo.chunks().store(id, enc)).isTrue();
@@ -111,7 +111,7 @@ class GcRaceTest {
         first.finish();
         ManifestId a = early.commit().id(); // flushes: the chunk is indexed, no longer pending
 
-        repo.chunks().store(id, enc); // the late writer stores what its lookup missed
+        assertThat(admitted.store(0, enc)).isFalse(); // what its lookup missed is indexed now: no second record
         entry.add(new ChunkRef(id, shared.length));
         entry.finish();
         ManifestId b = late.commit().id();

@@ -4,54 +4,81 @@ import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
 import dev.cairn.protocol.chunk.ChunkBatch;
 import dev.cairn.protocol.chunk.ChunkBatcher;
-import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
-import dev.cairn.store.chunk.ChunkStore;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Turns the bytes of one entry into stored chunks and refs, on the embedded path. The calling
- * thread reads and cuts; worker threads hash, look up and compress whole batches in parallel;
- * the calling thread then appends the missing chunks and adds the refs in stream order. At most
- * {@link #MAX_IN_FLIGHT} batches are in flight, which bounds memory whatever the stream size.
+ * Turns the bytes of one entry into stored chunks and refs: the put path of the embedded store
+ * and of the daemon's raw-stream and local-descriptor puts. Three stages overlap on the store's
+ * worker threads:
+ * <ol>
+ *   <li>the calling thread reads and cuts ({@link ChunkBatcher}) into batches of about
+ *       {@link #BATCH_BYTES};</li>
+ *   <li>a worker hashes a batch, admits its ids ({@link PutSession#admit}: the GC-safety step)
+ *       and compresses the chunks the store lacks ({@link ChunkEncoder}, which gives up early on
+ *       incompressible bytes); batches are processed in parallel and may finish in any order;</li>
+ *   <li>the write stage appends a batch's missing chunks to the pack and adds its refs, strictly
+ *       in stream order: the write of batch n is chained after the write of batch n-1 and after
+ *       the processing of batch n, and runs on a worker while the caller cuts the next bytes.</li>
+ * </ol>
+ * At most {@link #MAX_IN_FLIGHT} batches are between the cut and the end of their write, which
+ * bounds memory whatever the stream size. Chunk data is not copied on the way: a batch's array
+ * is hashed, compressed from and (for chunks stored raw) written to the pack as it is.
  *
- * <p>Not thread-safe: one writer per instance.
+ * <p>A failure in any stage fails every later write (they are chained) and is rethrown to the
+ * caller by its next call; nothing of a failed stream is committed (the caller aborts the
+ * session). Not thread-safe: one writer per instance.
  */
 final class Ingest {
     static final int BATCH_BYTES = 4 << 20;
     static final int MAX_IN_FLIGHT = 4;
 
-    private final ChunkStore chunks;
     private final ExecutorService workers;
     private final PutSession session;
     private final EntryBuilder entry;
     private final ChunkBatcher batcher;
-    private final dev.cairn.protocol.chunk.Compression compression;
-    private final ArrayDeque<CompletableFuture<Processed>> inFlight = new ArrayDeque<>();
+    private final ChunkEncoder encoder;
+    /** Write-stage futures of the batches in flight, oldest first. */
+    private final ArrayDeque<CompletableFuture<Void>> inFlight = new ArrayDeque<>();
+    /** The write of the newest batch: the next batch's write is chained after it. */
+    private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
     private IOException failure;
+    /** Set by {@link #cancel}: write stages still queued then store and add nothing. */
+    private volatile boolean cancelled;
 
-    /** A batch after the workers: ids, and the encoded payload of each chunk the store lacked. */
-    private record Processed(ChunkBatch batch, ChunkId[] ids, EncodedChunk[] missing) {
+    /** For tests: what a worker does after admitting the batch that starts at a stream offset. */
+    @FunctionalInterface
+    interface BatchHook {
+        void reached(long streamOffset) throws IOException;
+    }
+
+    /** Tests only (ordering under concurrency): null in normal operation. */
+    static volatile BatchHook afterAdmit;
+
+    /** A batch after the workers: admitted ids, and the encoded payload of each chunk the store lacked. */
+    private record Processed(ChunkBatch batch, ChunkAdmission admitted, EncodedChunk[] missing) {
     }
 
     Ingest(Repository repo, PutSession session, EntryBuilder entry) {
-        this.chunks = repo.chunks();
         this.workers = repo.workers();
         this.session = session;
         this.entry = entry;
         this.batcher = new ChunkBatcher(repo.chunker(), BATCH_BYTES, this::submit);
-        this.compression = repo.options().compression();
+        this.encoder = new ChunkEncoder(repo.options().compression());
     }
 
     void write(byte[] b, int off, int len) throws IOException {
@@ -70,14 +97,16 @@ final class Ingest {
         batcher.finish();
         rethrow();
         while (!inFlight.isEmpty()) {
-            apply(await(inFlight.removeFirst()));
+            await(inFlight.removeFirst());
         }
         return entry.finish();
     }
 
     /** Cancels what is in flight (after a failure elsewhere). */
     void cancel() {
-        inFlight.forEach(f -> f.cancel(true));
+        cancelled = true;
+        lastWrite.cancel(false);
+        inFlight.forEach(f -> f.cancel(false));
         inFlight.clear();
     }
 
@@ -87,12 +116,17 @@ final class Ingest {
         }
         try {
             while (inFlight.size() >= MAX_IN_FLIGHT) {
-                apply(await(inFlight.removeFirst()));
+                await(inFlight.removeFirst());
             }
-            inFlight.addLast(CompletableFuture.supplyAsync(() -> process(batch), workers));
-            // Apply whatever is already done, in order, to keep the pack writer busy.
+            CompletableFuture<Processed> processed = CompletableFuture.supplyAsync(() -> process(batch), workers);
+            // In stream order: after the previous batch's write, and after this batch is processed.
+            lastWrite = lastWrite.thenCombineAsync(processed, (prev, p) -> {
+                write(p);
+                return null;
+            }, workers);
+            inFlight.addLast(lastWrite);
             while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
-                apply(await(inFlight.removeFirst()));
+                await(inFlight.removeFirst());
             }
         } catch (IOException e) {
             failure = e;
@@ -105,44 +139,58 @@ final class Ingest {
         ChunkId[] ids = new ChunkId[n];
         for (int i = 0; i < n; i++) {
             ids[i] = batch.id(i);
-            // Declared before the lookup: from here until its ref is added, GC keeps the chunk.
-            session.noteNeeded(ids[i]);
         }
-        boolean[] have;
+        ChunkAdmission admitted;
         try {
-            have = chunks.contains(Arrays.asList(ids));
-        } catch (CairnException e) {
-            throw new java.util.concurrent.CompletionException(e);
+            admitted = session.admit(Arrays.asList(ids));
+            BatchHook hook = afterAdmit;
+            if (hook != null) {
+                hook.reached(batch.streamOffset());
+            }
+        } catch (IOException e) {
+            throw new CompletionException(e);
         }
         EncodedChunk[] missing = new EncodedChunk[n];
         for (int i = 0; i < n; i++) {
-            if (!have[i]) {
-                missing[i] = ChunkCodec.shared().encode(batch.data(), batch.offset(i), batch.length(i), compression);
+            if (!admitted.present(i)) {
+                missing[i] = encoder.encode(batch.data(), batch.offset(i), batch.length(i));
             }
         }
-        return new Processed(batch, ids, missing);
+        return new Processed(batch, admitted, missing);
     }
 
-    private void apply(Processed p) throws IOException {
+    /** The write stage of one batch; runs after the previous batch's. */
+    private void write(Processed p) {
+        if (cancelled) {
+            // The session is being aborted: storing more would only leave garbage for GC.
+            throw new CancellationException("the put was cancelled");
+        }
         ChunkBatch b = p.batch();
-        for (int i = 0; i < b.count(); i++) {
-            EncodedChunk e = p.missing()[i];
-            if (e != null && chunks.store(p.ids()[i], e)) {
-                session.recordStored(b.length(i), e.length());
+        ChunkAdmission a = p.admitted();
+        try {
+            for (int i = 0; i < b.count(); i++) {
+                EncodedChunk e = p.missing()[i];
+                if (e != null) {
+                    a.store(i, e);
+                }
+                entry.add(new ChunkRef(a.id(i), b.length(i)));
             }
-            entry.add(new ChunkRef(p.ids()[i], b.length(i)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
-    private static Processed await(CompletableFuture<Processed> f) throws IOException {
+    private static void await(CompletableFuture<Void> f) throws IOException {
         try {
-            return f.get();
+            f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while storing chunks");
+        } catch (CancellationException e) {
+            throw new CairnException(Status.CANCELLED, "the put was cancelled");
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
-            if (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) {
+            while ((c instanceof CompletionException || c instanceof UncheckedIOException) && c.getCause() != null) {
                 c = c.getCause();
             }
             if (c instanceof IOException io) {

@@ -2,10 +2,8 @@ package dev.cairn.store;
 
 import dev.cairn.protocol.CairnException;
 import dev.cairn.protocol.Status;
-import dev.cairn.protocol.chunk.ChunkCodec;
 import dev.cairn.protocol.chunk.ChunkId;
 import dev.cairn.protocol.chunk.Chunker;
-import dev.cairn.protocol.chunk.EncodedChunk;
 import dev.cairn.protocol.manifest.ChunkRef;
 import dev.cairn.protocol.manifest.EntryHeader;
 import dev.cairn.protocol.manifest.EntryKind;
@@ -33,11 +31,13 @@ final class PatchApplier {
     private final Repository repo;
     private final PutSession session;
     private final Chunker chunker;
+    private final ChunkEncoder encoder;
 
     PatchApplier(Repository repo, PutSession session) {
         this.repo = repo;
         this.session = session;
         this.chunker = repo.chunker();
+        this.encoder = new ChunkEncoder(repo.options().compression());
     }
 
     void apply(List<Patch> patches) throws IOException {
@@ -227,16 +227,9 @@ final class PatchApplier {
 
     private void emit(byte[] data, int off, int len, EntryBuilder out) throws IOException {
         ChunkId id = ChunkId.of(data, off, len);
-        // Declared before the lookup, as Ingest does: a GC that starts between the lookup and
-        // out.add would otherwise not see the chunk (not yet a buffered ref, not protected since
-        // the lookup came before the GC) and could sweep it under the commit.
-        session.noteNeeded(id);
-        if (repo.chunks().locate(id) == null) {
-            EncodedChunk e = ChunkCodec.shared().encode(data, off, len, repo.options().compression());
-            if (repo.chunks().store(id, e)) {
-                session.recordStored(len, e.length());
-            }
-        }
+        // The session's admission declares the chunk before the lookup, as for every put path.
+        session.admit(List.of(id))
+                .storeMissing(i -> encoder.encode(data, off, len));
         out.add(new ChunkRef(id, len));
     }
 }

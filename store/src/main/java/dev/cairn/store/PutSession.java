@@ -102,10 +102,24 @@ public final class PutSession implements AutoCloseable {
     }
 
     /**
-     * Declares that the session will reference {@code id} (call it before looking the chunk up or
-     * uploading it): from now until its ref is added, GC treats the chunk as live.
+     * The put path's GC-safety step for chunks this session is about to reference: declares every
+     * id needed, then looks them all up, in that order (see {@link ChunkAdmission}); the result
+     * stores what is missing. From this call until the session adds an id's ref, GC treats the
+     * chunk as live. Thread-safe: the ingest's workers admit batches concurrently.
+     *
+     * @throws CairnException if the lookup fails (the ids stay declared until the session ends)
      */
-    public void noteNeeded(ChunkId id) {
+    public ChunkAdmission admit(List<ChunkId> ids) throws CairnException {
+        // Declared before the lookup, never after: see ChunkAdmission.
+        needed.addAll(ids);
+        return new ChunkAdmission(this, ids, repo.chunks().contains(ids));
+    }
+
+    /**
+     * Declares one id needed without a lookup: only for tests that stage a race step by step.
+     * Production paths use {@link #admit}.
+     */
+    void noteNeeded(ChunkId id) {
         needed.add(id);
     }
 
@@ -145,8 +159,8 @@ public final class PutSession implements AutoCloseable {
         new PatchApplier(repo, this).apply(patches);
     }
 
-    /** Counts a chunk this session appended to the store (for the result's newBytes). */
-    public void recordStored(int rawLength, int storedLength) {
+    /** Counts a chunk this session appended to the store (for the result's newBytes); see ChunkAdmission. */
+    void recordStored(int rawLength, int storedLength) {
         newBytes += rawLength;
         storedBytes += storedLength;
         newChunks++;

@@ -40,7 +40,6 @@ import dev.cairn.store.PutSession;
 import dev.cairn.store.Repository;
 import dev.cairn.store.StoreStats;
 import dev.cairn.store.VerifyReport;
-import dev.cairn.store.chunk.ChunkStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -407,25 +406,14 @@ final class Operations {
     }
 
     private Message applyUpload(ServerSession s, Upload u, EncodedChunk[] payloads) throws Exception {
-        ChunkStore chunks = s.tenant.repo().chunks();
         List<ChunkId> ids = new ArrayList<>(payloads.length);
         for (WireChunk c : u.chunks()) {
             ids.add(c.id());
-            // Until the REFS that use it arrive, GC must treat an uploaded chunk as live.
-            s.put.noteNeeded(c.id());
         }
-        boolean[] have = chunks.contains(ids);
-        int stored = 0;
-        int present = 0;
-        for (int i = 0; i < payloads.length; i++) {
-            EncodedChunk e = payloads[i];
-            if (!have[i] && chunks.store(ids.get(i), e)) {
-                s.put.recordStored(e.rawLength(), e.length());
-                stored++;
-            } else {
-                present++;
-            }
-        }
+        // The store's admission declares the ids to GC before it looks them up: until the REFS
+        // that use them arrive, GC treats uploaded chunks as live.
+        int stored = s.put.admit(ids).storeMissing(i -> payloads[i]);
+        int present = payloads.length - stored;
         ctx.metrics.chunksStored.add(stored);
         ctx.metrics.chunksAlreadyPresent.add(present);
         ctx.metrics.uploadPayloadBytes.add(u.payloadBytes());

@@ -284,7 +284,7 @@ public final class GarbageCollector {
                 gone.addAll(ro.rewritten());
                 Set<PackId> listed = new HashSet<>();
                 packsAtStart.forEach(pi -> listed.add(pi.id()));
-                finishAccounting(listed, candidates.keySet(), gone, accounted, audit);
+                finishAccounting(listed, candidates.keySet(), gone, accounted, stats, audit);
                 if (ro.noSpace() != null) {
                     long freed = 0;
                     for (PackId p : toDelete) {
@@ -640,8 +640,6 @@ public final class GarbageCollector {
         long unaccountedRecords;
         long unaccountedBytes;
         long packsKept;
-        /** Records without an index entry, per young pack checked (its first accounting record). */
-        final Map<PackId, Long> youngAbsent = new HashMap<>();
 
         PackAudit(Classifier cls, boolean dryRun, Map<PackId, Long> accounted, Map<PackId, PackStats> stats) {
             this.cls = cls;
@@ -654,10 +652,10 @@ public final class GarbageCollector {
         List<PackId> filter(List<PackId> packs, boolean force) throws IOException {
             List<PackId> out = new ArrayList<>();
             for (PackId p : packs) {
-                long[] absent = absent(p);
+                PackIndex idx = footer(p);
                 long unaccounted;
                 long bytes;
-                if (absent == null) {
+                if (idx == null) {
                     unaccounted = 0;
                     bytes = 0;
                     if (!force) {
@@ -665,14 +663,24 @@ public final class GarbageCollector {
                         continue;
                     }
                 } else if (!accounted.containsKey(p)) {
-                    youngAbsent.put(p, absent[2]);
+                    // Young: nothing it holds counts as unaccounted. Its first accounting record
+                    // is counted by finishAccounting, and only if it stays.
                     unaccounted = 0;
                     bytes = 0;
                 } else {
                     PackStats st = stats.get(p);
                     long ok = accounted.get(p) + (st == null ? 0 : st.freed);
-                    unaccounted = Math.max(0, absent[0] - ok);
-                    bytes = absent[0] == 0 ? 0 : absent[1] * unaccounted / absent[0];
+                    if (idx.entries().size() <= ok) {
+                        // At most that many records lack an index entry, and all of those are
+                        // accounted for: the usual dead pack, every record freed by a sweep. No
+                        // need to look each record up.
+                        unaccounted = 0;
+                        bytes = 0;
+                    } else {
+                        long[] absent = absent(idx);
+                        unaccounted = Math.max(0, absent[0] - ok);
+                        bytes = absent[0] == 0 ? 0 : absent[1] * unaccounted / absent[0];
+                    }
                 }
                 if (unaccounted > 0) {
                     unaccountedRecords += unaccounted;
@@ -693,16 +701,14 @@ public final class GarbageCollector {
         }
 
         /**
-         * {records of the pack without an index entry (after this sweep), their bytes, records
-         * the index does not point at (those, and copies of chunks indexed elsewhere)}, or null if
-         * the pack's footer cannot be read (then it is not deleted without force).
+         * The pack's records from its footer; an empty index if the pack is gone, null if the
+         * footer cannot be read (then the pack is not deleted without force).
          */
-        long[] absent(PackId p) throws IOException {
-            PackIndex idx;
+        PackIndex footer(PackId p) throws IOException {
             try {
-                idx = repo.packs().readIndex(p);
+                return repo.packs().readIndex(p);
             } catch (PackNotFoundException e) {
-                return new long[] {0, 0};
+                return new PackIndex(p, true, 0, List.of());
             } catch (CairnException e) {
                 throw e;
             } catch (IOException e) {
@@ -710,6 +716,14 @@ public final class GarbageCollector {
                         e.getMessage());
                 return null;
             }
+        }
+
+        /**
+         * {records of the pack without an index entry (after this sweep), their bytes, records
+         * the index does not point at (those, and copies of chunks indexed elsewhere)}: one index
+         * lookup per record.
+         */
+        long[] absent(PackIndex idx) throws IOException {
             long absent = 0;
             long bytes = 0;
             long notHere = 0;
@@ -755,9 +769,17 @@ public final class GarbageCollector {
      * the first record is counted here. Its record in the young pack then looks "indexed
      * elsewhere", but once the new copy is freed, the sweep raises the other pack's record, and
      * the young pack would hold a record nothing accounts for (kept and reported as unexplained).
+     *
+     * <p>The count is the pack's footer records minus the index entries the sweep found pointing
+     * into it (its live chunks; nothing adds entries pointing into a sealed pack while GC holds
+     * the maintenance lock, and only this GC removes any), so it needs no lookup per record. If
+     * the index were inconsistent (an entry pointing into the pack at no record of it), the count
+     * comes out lower than the records really not pointed at: the safe side, since a lower
+     * accounting record only makes a later GC keep more.
      */
     private void finishAccounting(Set<PackId> listed, Set<PackId> candidates, Set<PackId> gone,
-                                  Map<PackId, Long> accounted, PackAudit audit) throws IOException {
+                                  Map<PackId, Long> accounted, Map<PackId, PackStats> stats, PackAudit audit)
+            throws IOException {
         try (MetaDb.Batch b = repo.db().batch()) {
             for (PackId p : accounted.keySet()) {
                 if (gone.contains(p) || !listed.contains(p)) {
@@ -768,14 +790,12 @@ public final class GarbageCollector {
                 if (gone.contains(p) || accounted.containsKey(p)) {
                     continue;
                 }
-                Long absent = audit.youngAbsent.get(p);
-                if (absent == null) {
-                    long[] a = audit.absent(p);
-                    if (a == null) {
-                        continue; // unreadable: stays young, and is never deleted without force
-                    }
-                    absent = a[2];
+                PackIndex idx = audit.footer(p);
+                if (idx == null) {
+                    continue; // unreadable: stays young, and is never deleted without force
                 }
+                PackStats st = stats.get(p);
+                long absent = Math.max(0, idx.entries().size() - (st == null ? 0 : st.liveChunks));
                 GcAccounting.putPack(b, p, absent);
             }
             if (b.count() > 0) {

@@ -21,8 +21,8 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The trim's freed-bytes numbers, computed with batched index lookups, equal the chunk-by-chunk
- * definition (docs/GC.md, "Applying a trim"), whatever the batch size.
+ * The trim's freed-bytes numbers, computed with batched index lookups or one scan of the index,
+ * equal the chunk-by-chunk definition (docs/GC.md, "Applying a trim"), whatever the batch size.
  */
 class FreedBytesTest {
     @TempDir
@@ -80,10 +80,19 @@ class FreedBytesTest {
         Map<ManifestId, Long> expected = reference(live, removed);
         assertThat(expected.values().stream().mapToLong(Long::longValue).sum()).isPositive();
 
-        for (int batch : new int[] {1, 2, 7, FreedBytes.LOOKUP_BATCH}) {
-            Map<ManifestId, Long> got = FreedBytes.compute(repo, live, removed, batch);
-            assertThat(got).as("batch %d", batch).containsExactlyEntriesOf(expected);
+        try {
+            FreedBytes.forceMode = false; // batched lookups
+            for (int batch : new int[] {1, 2, 7, FreedBytes.LOOKUP_BATCH}) {
+                Map<ManifestId, Long> got = FreedBytes.compute(repo, live, removed, batch);
+                assertThat(got).as("batch %d", batch).containsExactlyEntriesOf(expected);
+            }
+            FreedBytes.forceMode = true; // one scan of the index
+            assertThat(FreedBytes.compute(repo, live, removed)).containsExactlyEntriesOf(expected);
+            FreedBytes.forceMode = null;
+            assertThat(FreedBytes.compute(repo, live, removed)).containsExactlyEntriesOf(expected);
+            assertThat(FreedBytes.compute(repo, live, List.of())).isEmpty();
+        } finally {
+            FreedBytes.forceMode = null;
         }
-        assertThat(FreedBytes.compute(repo, live, List.of())).isEmpty();
     }
 }

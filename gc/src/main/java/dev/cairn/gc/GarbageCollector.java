@@ -285,7 +285,7 @@ public final class GarbageCollector {
                 gone.addAll(ro.rewritten());
                 Set<PackId> listed = new HashSet<>();
                 packsAtStart.forEach(pi -> listed.add(pi.id()));
-                finishAccounting(listed, candidates.keySet(), gone, accounted, audit);
+                finishAccounting(listed, candidates.keySet(), gone, accounted, stats, audit);
                 if (ro.noSpace() != null) {
                     long freed = 0;
                     for (PackId p : toDelete) {
@@ -641,8 +641,6 @@ public final class GarbageCollector {
         long unaccountedRecords;
         long unaccountedBytes;
         long packsKept;
-        /** Records without an index entry, per young pack checked (its first accounting record). */
-        final Map<PackId, Long> youngAbsent = new HashMap<>();
 
         PackAudit(Classifier cls, boolean dryRun, Map<PackId, Long> accounted, Map<PackId, PackStats> stats) {
             this.cls = cls;
@@ -655,8 +653,8 @@ public final class GarbageCollector {
         List<PackId> filter(List<PackId> packs, boolean force) throws IOException {
             List<PackId> out = new ArrayList<>();
             for (PackId p : packs) {
-                GcAccounting.Census census = census(p);
-                if (census == null) {
+                PackIndex idx = footer(p);
+                if (idx == null) {
                     if (!force) {
                         packsKept++;
                         continue;
@@ -664,11 +662,21 @@ public final class GarbageCollector {
                     out.add(p);
                     continue;
                 }
-                if (!accounted.containsKey(p)) {
+                PackStats st = stats.get(p);
+                long freed = st == null ? 0 : st.freed;
+                Long acc = accounted.get(p);
+                if (acc != null && idx.entries().size() <= acc + freed) {
+                    // The usual dead pack: it has no more records than its accounting and this
+                    // sweep explain, so none can be unaccounted, whatever the index says. No need
+                    // to look each record up.
+                    out.add(p);
+                    continue;
+                }
+                GcAccounting.Census census = census(idx);
+                if (acc == null) {
                     youngAbsent.put(p, census.notHere());
                 }
-                PackStats st = stats.get(p);
-                GcAccounting.Unaccounted u = GcAccounting.unaccounted(census, accounted.get(p), st == null ? 0 : st.freed);
+                GcAccounting.Unaccounted u = GcAccounting.unaccounted(census, acc, freed);
                 if (u.records() > 0) {
                     unaccountedRecords += u.records();
                     unaccountedBytes += u.bytes();
@@ -688,16 +696,14 @@ public final class GarbageCollector {
         }
 
         /**
-         * The pack's records against the index after this sweep (a dry run counts the entries the
-         * real run's sweep has deleted by now as absent); null if its footer cannot be read (then
-         * it is not deleted without force). A pack already gone has nothing to count.
+         * The pack's records from its footer: empty if the pack is gone (nothing to count), null
+         * if the footer cannot be read (then the pack is not deleted without force).
          */
-        GcAccounting.Census census(PackId p) throws IOException {
-            PackIndex idx;
+        PackIndex footer(PackId p) throws IOException {
             try {
-                idx = repo.packs().readIndex(p);
+                return repo.packs().readIndex(p);
             } catch (PackNotFoundException e) {
-                return new GcAccounting.Census(0, 0, 0);
+                return new PackIndex(p, true, 0, List.of());
             } catch (CairnException e) {
                 throw e;
             } catch (IOException e) {
@@ -705,8 +711,21 @@ public final class GarbageCollector {
                         e.getMessage());
                 return null;
             }
+        }
+
+        /**
+         * The pack's records against the index after this sweep (a dry run counts the entries the
+         * real run's sweep has deleted by now as absent).
+         */
+        GcAccounting.Census census(PackIndex idx) throws IOException {
             return GcAccounting.census(repo.db(), idx, dryRun
                     ? (key, e) -> cls.classify(Keys.chunkKeyPrefix64(key), e.epoch()) == Kind.DEAD : null);
+        }
+
+        /** {@link #census(PackIndex)} of pack {@code p}, null if its footer cannot be read. */
+        GcAccounting.Census census(PackId p) throws IOException {
+            PackIndex idx = footer(p);
+            return idx == null ? null : census(idx);
         }
     }
 
@@ -721,9 +740,17 @@ public final class GarbageCollector {
      * the first record is counted here. Its record in the young pack then looks "indexed
      * elsewhere", but once the new copy is freed, the sweep raises the other pack's record, and
      * the young pack would hold a record nothing accounts for (kept and reported as unexplained).
+     *
+     * <p>The count is the pack's footer records minus the index entries the sweep found pointing
+     * into it (its live chunks; nothing adds entries pointing into a sealed pack while GC holds
+     * the maintenance lock, and only this GC removes any), so it needs no lookup per record. If
+     * the index were inconsistent (an entry pointing into the pack at no record of it), the count
+     * comes out lower than the records really not pointed at: the safe side, since a lower
+     * accounting record only makes a later GC keep more.
      */
     private void finishAccounting(Set<PackId> listed, Set<PackId> candidates, Set<PackId> gone,
-                                  Map<PackId, Long> accounted, PackAudit audit) throws IOException {
+                                  Map<PackId, Long> accounted, Map<PackId, PackStats> stats, PackAudit audit)
+            throws IOException {
         try (MetaDb.Batch b = repo.db().batch()) {
             for (PackId p : accounted.keySet()) {
                 if (gone.contains(p) || !listed.contains(p)) {

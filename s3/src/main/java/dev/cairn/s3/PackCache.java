@@ -164,6 +164,42 @@ final class PackCache {
         discard.forEach(PartialPack::discard);
     }
 
+    /**
+     * Forgets packs that were deleted; their local copies go with one {@link LocalPackStore#deleteAll}
+     * (one directory sync per fan-out directory, not per pack), outside the monitor so that reads
+     * of other packs do not wait for the unlinks. The packs are gone from the bucket and from the
+     * store's view before this is called, so no download re-creates their files meanwhile.
+     */
+    void removeAll(List<PackId> ids) {
+        List<PartialPack> discard = new ArrayList<>();
+        List<PackId> complete = new ArrayList<>();
+        synchronized (this) {
+            for (PackId id : ids) {
+                Entry e = lru.remove(id);
+                if (e == null) {
+                    continue;
+                }
+                e.removed = true;
+                used -= e.bytes;
+                if (e.complete()) {
+                    complete.add(id);
+                } else if (e.pins == 0) {
+                    discard.add(e.partial);
+                }
+            }
+        }
+        discard.forEach(PartialPack::discard);
+        if (complete.isEmpty()) {
+            return;
+        }
+        try {
+            local.deleteAll(complete);
+        } catch (IOException | RuntimeException e) {
+            log.warn("could not delete the cached copies of {} deleted packs (e.g. {}): {}", complete.size(),
+                    complete.get(0), e.toString());
+        }
+    }
+
     // guarded by this
     private void retire(Entry e, List<PartialPack> discard) {
         e.removed = true;

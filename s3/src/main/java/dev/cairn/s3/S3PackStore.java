@@ -632,20 +632,26 @@ public final class S3PackStore implements PackStore {
         List<PackId> objects = new ArrayList<>();
         List<String> objectKeys = new ArrayList<>();
         List<String> refused = new ArrayList<>();
+        List<PackId> staged = new ArrayList<>();
+        List<PackId> notInBucket = new ArrayList<>();
         for (PackId id : ids) {
             Remote r = remote.get(id);
             if (staging.contains(id)) {
-                local.delete(id); // refuses a pack a writer still holds
-                staging.remove(id);
+                staged.add(id);
             } else if (r != null && ((!r.legacy() && r.epoch() <= owner.epoch()) || legacyOwned.contains(id))) {
                 objects.add(id);
                 objectKeys.add(r.key());
             } else if (r != null) {
                 refused.add(r.key());
             } else {
-                cache.remove(id);
+                notInBucket.add(id);
             }
         }
+        if (!staged.isEmpty()) {
+            local.deleteAll(staged); // refuses (deleting none) if a writer still holds one
+            staged.forEach(staging::remove);
+        }
+        cache.removeAll(notInBucket);
         if (!refused.isEmpty()) {
             log.warn("not deleting {} packs without a store id in their key that this store's index did not reference"
                     + " when they were listed (they may be another store's), e.g. {}", refused.size(), refused.get(0));
@@ -656,12 +662,12 @@ public final class S3PackStore implements PackStore {
         owner.checkWritable();
         barrier.beforeDelete();
         owner.checkOwner("deleting " + objects.size() + " packs");
-        bucket.delete(objectKeys);
+        bucket.delete(objectKeys); // DeleteObjects, 1000 keys per request
         for (PackId id : objects) {
             remote.remove(id);
             legacyOwned.remove(id);
-            cache.remove(id);
         }
+        cache.removeAll(objects);
         log.debug("deleted {} packs from the bucket", objects.size());
     }
 

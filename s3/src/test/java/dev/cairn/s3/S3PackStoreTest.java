@@ -86,6 +86,42 @@ class S3PackStoreTest {
         }
     }
 
+    /**
+     * Deleting several packs is one DeleteObjects request, and their cached local copies go with
+     * them (one batched local delete, outside the cache's monitor).
+     */
+    @Test
+    void deletingSeveralPacksIsOneRequestAndDropsTheirCachedCopies() throws Exception {
+        S3Settings s = s3.settings(null);
+        try (Repository repo = S3Stores.open(dir, StoreFixture.smallOptions(), s)) {
+            S3PackStore packs = (S3PackStore) repo.packs();
+            List<dev.cairn.store.pack.PackId> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                PackWriter w = packs.create();
+                byte[] raw = TestData.random(20 + i, 5_000);
+                w.append(ChunkId.of(raw, 0, raw.length), new EncodedChunk(0, raw.length, raw, 0, raw.length));
+                w.seal();
+                ids.add(w.id());
+            }
+            assertThat(packs.cachedBytes()).as("complete copies of the uploaded packs").isPositive();
+            Map<String, Long> before = packs.bucket().requests().snapshot();
+
+            packs.deleteAll(ids);
+
+            Map<String, Long> diff = RequestCounter.diff(before, packs.bucket().requests().snapshot());
+            assertThat(diff.getOrDefault("DeleteObjects", 0L)).isEqualTo(1L);
+            for (var id : ids) {
+                assertThat(packs.bucket().head(packs.keyOf(id))).isNull();
+                try (var files = Files.walk(dir)) {
+                    assertThat(files.filter(f -> f.getFileName().toString().equals(id.toHex() + ".pack")))
+                            .as("local copy of %s", id).isEmpty();
+                }
+            }
+            assertThat(packs.cachedBytes()).isZero();
+            assertThat(packs.list()).noneMatch(p -> ids.contains(p.id()));
+        }
+    }
+
     private static PackInfo find(List<PackInfo> l, PackWriter w) {
         return l.stream().filter(p -> p.id().equals(w.id())).findFirst().orElseThrow();
     }

@@ -49,8 +49,10 @@ final class ChannelCache implements AutoCloseable {
     private final int capacity;
     private final Opener opener;
     private final LinkedHashMap<PackId, Handle> lru = new LinkedHashMap<>(16, 0.75f, true);
-    /** Bumped by every {@link #remove}; guarded by this. See {@link #acquire}. */
+    /** Bumped at the start and at the end of every {@link #remove}; guarded by this. See {@link #acquire}. */
     private long removals;
+    /** Removals whose file deletion is running (outside the monitor); guarded by this. */
+    private int removing;
     private boolean closed;
 
     ChannelCache(int capacity, Opener opener) {
@@ -87,9 +89,9 @@ final class ChannelCache implements AutoCloseable {
                 result = h;
             } else {
                 result = new Handle(id, opened);
-                if (removals != removalsBefore || closed) {
-                    // A pack was deleted while we opened this file, maybe this one: caching our
-                    // channel could keep a deleted pack readable. Use it for this read only.
+                if (removals != removalsBefore || removing > 0 || closed) {
+                    // A pack was (or is being) deleted while we opened this file, maybe this one:
+                    // caching our channel could keep a deleted pack readable. Use it for this read only.
                     result.retired = true;
                 } else {
                     lru.put(id, result);
@@ -143,24 +145,34 @@ final class ChannelCache implements AutoCloseable {
     }
 
     /**
-     * Drops the pack's cached channel and runs {@code removal} (deleting the file) under the cache
-     * monitor. Together with the removal counter this closes the race where a reader opened the
-     * file just before it was unlinked and would then cache a channel to a deleted pack: such a
-     * reader sees the counter moved and does not cache; a reader starting later fails to open.
+     * Drops the pack's cached channel and runs {@code removal} (deleting the file). Together with
+     * the removal counter and the count of running removals this closes the race where a reader
+     * opened the file just before it was unlinked and would then cache a channel to a deleted
+     * pack: a reader whose open overlaps a removal (of any pack) does not cache its channel; a
+     * reader starting after the removal fails to open.
+     *
+     * <p>The removal runs outside the monitor: unlinking a large pack that sits in the page cache
+     * takes tens of milliseconds (the kernel drops its pages), during which reads of other packs
+     * must not wait, and several removals may run in parallel.
      */
     void remove(PackId id, Removal removal) throws IOException {
         List<FileChannel> toClose = new ArrayList<>(1);
-        try {
-            synchronized (this) {
-                removals++;
-                Handle h = lru.remove(id);
-                if (h != null) {
-                    retire(h, toClose);
-                }
-                removal.run();
+        synchronized (this) {
+            removals++;
+            removing++;
+            Handle h = lru.remove(id);
+            if (h != null) {
+                retire(h, toClose);
             }
-        } finally {
+        }
+        try {
             closeQuietly(toClose);
+            removal.run();
+        } finally {
+            synchronized (this) {
+                removing--;
+                removals++; // a reader that began while this ran and ends after it must not cache
+            }
         }
     }
 

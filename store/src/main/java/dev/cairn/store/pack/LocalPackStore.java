@@ -54,6 +54,12 @@ public final class LocalPackStore implements PackStore {
     private static final Pattern PACK_NAME = Pattern.compile("([0-9a-f]{16})\\.pack");
     private static final Pattern FANOUT_NAME = Pattern.compile("[0-9a-f]{2}");
     private static final int CREATE_ATTEMPTS = 8;
+    /**
+     * Threads that unlink the packs of one {@link #deleteAll} call. The unlinks are kernel work
+     * (dropping cached pages, freeing extents) that overlaps across files; a few threads get most
+     * of that, more only contend on the file system's journal.
+     */
+    static final int DELETE_THREADS = 4;
     /** A read whose shared channel another thread's interrupt closed is tried this often in all. */
     private static final int READ_ATTEMPTS = 8;
 
@@ -77,6 +83,8 @@ public final class LocalPackStore implements PackStore {
     private final Set<PackId> busy = ConcurrentHashMap.newKeySet();
     /** Reads retried because their channel was closed under them (only interrupts should cause that). */
     private final LongAdder readRetries = new LongAdder();
+    /** Directory fsyncs made by {@link #delete} and {@link #deleteAll} (for tests). */
+    private final LongAdder directorySyncs = new LongAdder();
     /** Fan-out directories whose entry in {@code packs/} this process has made durable. */
     private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
 
@@ -478,7 +486,120 @@ public final class LocalPackStore implements PackStore {
                 throw withPath("deleting pack " + id, path, e);
             }
         });
-        FileIo.fsyncDirectory(path.getParent());
+        syncDirectory(path.getParent());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Refuses (deleting nothing) if a writer of this store has any of the packs open. Unlinks
+     * the files on up to {@link #DELETE_THREADS} threads, then fsyncs each fan-out directory that
+     * lost a file once, so the deletions are durable when this returns — one directory sync per
+     * directory instead of one per pack. Unlinking a large pack whose pages are cached costs the
+     * kernel tens of milliseconds (most of a GC's delete step; docs/BENCHMARKS.md, "GC wall
+     * time"), and unlinks of different files overlap. If an unlink fails, the others still run
+     * and their directories are still synced before the first failure is thrown.
+     *
+     * @throws IllegalStateException if a writer of this store has one of the packs open
+     */
+    @Override
+    public void deleteAll(List<PackId> ids) throws IOException {
+        for (PackId id : ids) {
+            if (busy.contains(id)) {
+                throw new IllegalStateException("pack " + id + " is being written and cannot be deleted");
+            }
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        List<PackId> todo = List.copyOf(new java.util.LinkedHashSet<>(ids));
+        boolean[] unlinked = new boolean[todo.size()];
+        IOException[] failed = new IOException[todo.size()];
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int i; (i = next.getAndIncrement()) < todo.size(); ) {
+                PackId id = todo.get(i);
+                Path path = pathOf(id);
+                try {
+                    channels.remove(id, () -> Files.delete(path));
+                    unlinked[i] = true;
+                } catch (NoSuchFileException e) {
+                    // already gone: a previous attempt (or a crashed GC) deleted it
+                } catch (IOException e) {
+                    failed[i] = withPath("deleting pack " + id, path, e);
+                } catch (RuntimeException e) {
+                    failed[i] = new IOException("deleting pack " + id + " (" + path + ") failed: " + e, e);
+                }
+            }
+        };
+        int threads = Math.min(DELETE_THREADS, todo.size());
+        List<Thread> started = new ArrayList<>(threads - 1);
+        for (int t = 1; t < threads; t++) {
+            Thread th = new Thread(worker, "pack-delete-" + t);
+            th.setDaemon(true);
+            th.start();
+            started.add(th);
+        }
+        worker.run();
+        joinUninterruptibly(started);
+        IOException first = null;
+        Set<Path> dirs = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < todo.size(); i++) {
+            if (unlinked[i]) {
+                dirs.add(pathOf(todo.get(i)).getParent());
+            }
+            if (failed[i] != null) {
+                if (first == null) {
+                    first = failed[i];
+                } else {
+                    first.addSuppressed(failed[i]);
+                }
+            }
+        }
+        // The directory syncs come after every unlink: on ext4 the first one commits the
+        // journal transaction holding all of them, and the rest find little left to do.
+        for (Path dir : dirs) {
+            try {
+                syncDirectory(dir);
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Waits for the delete workers; an interrupt is kept for the caller, not acted on mid-delete. */
+    private static void joinUninterruptibly(List<Thread> threads) {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void syncDirectory(Path dir) throws IOException {
+        FileIo.fsyncDirectory(dir);
+        directorySyncs.increment();
+    }
+
+    /** Directory fsyncs done by deletions so far (for tests). */
+    long deleteDirectorySyncs() {
+        return directorySyncs.sum();
     }
 
     /** Bytes free for this process on the file system of the packs directory. */

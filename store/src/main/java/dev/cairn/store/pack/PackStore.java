@@ -127,8 +127,10 @@ public interface PackStore extends Closeable {
 
     /**
      * Removes several packs; packs that are already gone are skipped. Same contract as
-     * {@link #delete} for each pack. Backends with batched deletes (object storage: one request per
-     * 1000 keys) override this; the default deletes one by one.
+     * {@link #delete} for each pack: every deletion is durable when this returns (GC clears its
+     * journal right after). Callers pass all the packs of one step at once so that backends can
+     * batch: object storage sends one request per 1000 keys, the local disk unlinks in parallel
+     * and syncs each directory once. The default deletes one by one.
      */
     default void deleteAll(List<PackId> ids) throws IOException {
         for (PackId id : ids) {

@@ -665,18 +665,15 @@ public final class GarbageCollector {
                 PackStats st = stats.get(p);
                 long freed = st == null ? 0 : st.freed;
                 Long acc = accounted.get(p);
-                if (acc != null && idx.entries().size() <= acc + freed) {
-                    // The usual dead pack: it has no more records than its accounting and this
-                    // sweep explain, so none can be unaccounted, whatever the index says. No need
-                    // to look each record up.
+                if (acc == null || idx.entries().size() <= acc + freed) {
+                    // Young (nothing it holds counts as unaccounted; finishAccounting writes its
+                    // first record if it stays), or the usual dead pack: no more records than its
+                    // accounting and this sweep explain, so none can be unaccounted, whatever the
+                    // index says. No need to look each record up.
                     out.add(p);
                     continue;
                 }
-                GcAccounting.Census census = census(idx);
-                if (acc == null) {
-                    youngAbsent.put(p, census.notHere());
-                }
-                GcAccounting.Unaccounted u = GcAccounting.unaccounted(census, acc, freed);
+                GcAccounting.Unaccounted u = GcAccounting.unaccounted(census(idx), acc, freed);
                 if (u.records() > 0) {
                     unaccountedRecords += u.records();
                     unaccountedBytes += u.bytes();
@@ -721,12 +718,6 @@ public final class GarbageCollector {
             return GcAccounting.census(repo.db(), idx, dryRun
                     ? (key, e) -> cls.classify(Keys.chunkKeyPrefix64(key), e.epoch()) == Kind.DEAD : null);
         }
-
-        /** {@link #census(PackIndex)} of pack {@code p}, null if its footer cannot be read. */
-        GcAccounting.Census census(PackId p) throws IOException {
-            PackIndex idx = footer(p);
-            return idx == null ? null : census(idx);
-        }
     }
 
     /**
@@ -761,14 +752,12 @@ public final class GarbageCollector {
                 if (gone.contains(p) || accounted.containsKey(p)) {
                     continue;
                 }
-                Long absent = audit.youngAbsent.get(p);
-                if (absent == null) {
-                    GcAccounting.Census a = audit.census(p);
-                    if (a == null) {
-                        continue; // unreadable: stays young, and is never deleted without force
-                    }
-                    absent = a.notHere();
+                PackIndex idx = audit.footer(p);
+                if (idx == null) {
+                    continue; // unreadable: stays young, and is never deleted without force
                 }
+                PackStats st = stats.get(p);
+                long absent = Math.max(0, idx.entries().size() - (st == null ? 0 : st.liveChunks));
                 GcAccounting.putPack(b, p, absent);
             }
             if (b.count() > 0) {

@@ -31,15 +31,128 @@ cairn_build() {
     return 0
   fi
   echo "building Cairn ($module)..." >&2
+  # target/lib afresh: a jar a newer build no longer ships must not stay on the class path.
+  rm -rf "$CAIRN_HOME/$module/target/lib"
   (cd "$CAIRN_HOME" && mvn -q -B -DskipTests -pl "$module" -am package) >&2
   touch "$stamp"
 }
 
 # cairn_jar MODULE: the module's built jar.
 cairn_jar() {
-  ls "$CAIRN_HOME/$1"/target/cairn-"$1"-*.jar | grep -v -- '-tests.jar' | head -1
+  local jar
+  for jar in "$CAIRN_HOME/$1"/target/cairn-"$1"-*.jar; do
+    [[ $jar == *-tests.jar || $jar == *-sources.jar ]] || { echo "$jar"; return 0; }
+  done
+  return 1
 }
 
+# cairn_classpath MODULE: the module's jar and target/lib's jars, spelt out in sorted order (not
+# lib/*, which the JVM expands in directory order): a class-data archive is only used with the
+# class path it was made with.
 cairn_classpath() {
-  echo "$(cairn_jar "$1"):$CAIRN_HOME/$1/target/lib/*"
+  local cp jar
+  cp=$(cairn_jar "$1")
+  for jar in "$CAIRN_HOME/$1"/target/lib/*.jar; do cp+=":$jar"; done
+  echo "$cp"
+}
+
+# cairn_cli_flags: sets CAIRN_CLI_FLAGS, the JVM flags of every bin/cairn call (and of the
+# training run that makes its archive, which must run with the same ones). CAIRN_JAVA_FEATURE must
+# be set (cairn_pick_java). Measured in docs/BENCHMARKS.md, "CLI start-up and the local path".
+cairn_cli_flags() {
+  CAIRN_CLI_FLAGS=()
+  # Netty on JDK 24+, where sun.misc.Unsafe's memory access warns unless allowed, avoids Unsafe
+  # and links malloc/free through the FFM API at start instead (~60 ms per call here); allowing it
+  # (a flag JDK 23+ knows) keeps Netty on its cheaper path.
+  (( CAIRN_JAVA_FEATURE >= 23 )) && CAIRN_CLI_FLAGS+=(--sun-misc-unsafe-memory-access=allow)
+  # Netty's JFR events cost ~0.1 s of start-up and serve no one in a one-shot command.
+  CAIRN_CLI_FLAGS+=(-Dio.netty.jfr.enabled=false)
+  # The local fast path hands the daemon open files; reading a java.io.FileDescriptor's number needs
+  # java.io opened to the CLI (without it, put and get over the local socket stream bytes instead).
+  CAIRN_CLI_FLAGS+=(--add-opens java.base/java.io=ALL-UNNAMED --enable-native-access=ALL-UNNAMED)
+  # The serial collector: a short-lived command with one busy thread gains nothing from G1's
+  # concurrent work, which on 2 cores cost 15-20% of a 256 MiB put or get.
+  CAIRN_CLI_FLAGS+=(-XX:+UseSerialGC)
+  CAIRN_CLI_FLAGS+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.io.netty=error)
+}
+
+# cairn_cli_archive: sets CAIRN_CLI_ARCHIVE to the JVM flags that use bin/cairn's class-data
+# archive (empty if there is none), making the archive first if it is missing or older than the
+# build. JDK 25+: an AOT cache (JEP 483/515: classes loaded and linked, method profiles), else a
+# dynamic CDS archive (JDK 13+); both from one training run (dev.cairn.cli.Training) of the real
+# commands against a throwaway daemon, over the local socket and TCP. The file is named by JDK
+# feature release and compared with the stamp and every jar by time, without starting anything; the
+# JVM itself checks the JDK build and the jars' sizes and times, and on a mismatch just runs without
+# the archive (its warnings are off: nothing reaches the user's stderr). CAIRN_CDS=0: no archive.
+cairn_cli_archive() {
+  CAIRN_CLI_ARCHIVE=()
+  [[ ${CAIRN_CDS:-1} == 0 ]] && return 0
+  (( CAIRN_JAVA_FEATURE >= 17 )) || return 0
+  local dir=$CAIRN_HOME/cli/target/cds kind=jsa use=-XX:SharedArchiveFile make=-XX:ArchiveClassesAtExit
+  if (( CAIRN_JAVA_FEATURE >= 25 )); then kind=aot use=-XX:AOTCache make=-XX:AOTCacheOutput; fi
+  local archive=$dir/cairn-cli-jdk$CAIRN_JAVA_FEATURE.$kind jar fresh=1
+  if [[ -f $archive ]]; then
+    [[ $archive -nt $CAIRN_HOME/cli/target/.cairn-built ]] || fresh=0
+    for jar in "$CAIRN_HOME"/cli/target/cairn-cli-*.jar "$CAIRN_HOME"/cli/target/lib/*.jar; do
+      [[ $archive -nt $jar ]] || fresh=0
+    done
+  else
+    fresh=0
+  fi
+  if (( !fresh )); then
+    # A failed training is not retried until the next build (it would cost every call seconds).
+    if [[ -f $archive.failed && $archive.failed -nt $CAIRN_HOME/cli/target/.cairn-built ]]; then return 0; fi
+    cairn_train_cli "$archive" "$make" || return 0
+  fi
+  # Log warnings still reach stderr, except the archive's own (a stale or unusable archive is
+  # not the user's concern); JVM messages never go to stdout, which may be --json output.
+  CAIRN_CLI_ARCHIVE=("$use=$archive" -Xlog:disable -Xlog:all=warning:stderr -Xlog:cds*=off:stderr)
+  (( CAIRN_JAVA_FEATURE >= 24 )) && CAIRN_CLI_ARCHIVE+=(-Xlog:aot*=off:stderr)
+  return 0
+}
+
+# cairn_train_cli ARCHIVE MAKE-FLAG: the training run behind cairn_cli_archive. Starts a daemon
+# on a temporary data directory (TCP port chosen by the kernel), runs dev.cairn.cli.Training with
+# MAKE-FLAG=ARCHIVE, stops the daemon, and keeps the archive only if every command succeeded.
+# Progress and failures go to stderr, one line each; the details to cli/target/cds/training.log.
+cairn_train_cli() {
+  local archive=$1 make=$2 dir tmp daemon port="" rc=0 i
+  dir=$(dirname "$archive")
+  mkdir -p "$dir"
+  rm -f "$dir"/cairn-cli-jdk"$CAIRN_JAVA_FEATURE".* "$dir"/*.tmp
+  echo "cairn: making the start-up archive for JDK $CAIRN_JAVA_FEATURE (once per build)..." >&2
+  cairn_build server
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-training.XXXXXX")
+  mkdir "$tmp/work"
+  "$CAIRN_JAVA_BIN" -Xmx256m --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+    -cp "$(cairn_classpath server)" dev.cairn.server.CairnDaemon --data "$tmp/data" --listen 127.0.0.1:0 \
+    > "$tmp/daemon.log" 2>&1 < /dev/null &
+  daemon=$!
+  for i in $(seq 300); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/daemon.log" | head -1)
+    [[ -n $port && -S $tmp/data/cairnd.sock ]] && break
+    kill -0 "$daemon" 2>/dev/null || break
+    port=""
+    sleep 0.1
+  done
+  if [[ -z $port ]]; then
+    rc=1
+  else
+    cairn_cli_flags
+    "$CAIRN_JAVA_BIN" "${CAIRN_CLI_FLAGS[@]}" "$make=$archive.tmp" -Xlog:disable -Xlog:all=error:stderr \
+      -cp "$(cairn_classpath cli)" dev.cairn.cli.Training "$tmp/data/cairnd.sock" "127.0.0.1:$port" "$tmp/work" \
+      > "$dir/training.log" 2>&1 < /dev/null || rc=1
+  fi
+  kill "$daemon" 2>/dev/null
+  wait "$daemon" 2>/dev/null
+  cat "$tmp/daemon.log" >> "$dir/training.log"
+  rm -rf "$tmp" "$archive.tmp.config"
+  if (( rc == 0 )) && [[ -s $archive.tmp ]]; then
+    mv -f "$archive.tmp" "$archive"
+    return 0
+  fi
+  rm -f "$archive.tmp"
+  touch "$archive.failed"
+  echo "cairn: could not make the start-up archive (details: $dir/training.log); running without it" >&2
+  return 1
 }

@@ -77,54 +77,62 @@ cairn_cli_flags() {
 }
 
 # cairn_cli_archive: sets CAIRN_CLI_ARCHIVE to the JVM flags that use bin/cairn's class-data
-# archive (empty if there is none), making the archive first if it is missing or older than the
-# build. JDK 25+: an AOT cache (JEP 483/515: classes loaded and linked, method profiles), else a
-# dynamic CDS archive (JDK 13+); both from one training run (dev.cairn.cli.Training) of the real
-# commands against a throwaway daemon, over the local socket and TCP. The file is named by JDK
-# feature release and compared with the stamp and every jar by time, without starting anything; the
-# JVM itself checks the JDK build and the jars' sizes and times, and on a mismatch just runs without
-# the archive (its warnings are off: nothing reaches the user's stderr). CAIRN_CDS=0: no archive.
+# archive (empty if there is none), making the archive first if it is missing or stale. JDK 25+:
+# an AOT cache (JEP 483/515: classes loaded and linked, method profiles), else a dynamic CDS
+# archive (JDK 13+); both from one training run (dev.cairn.cli.Training) of the real commands
+# against a throwaway daemon, over the local socket and TCP. The archive is keyed to the exact
+# class path (every jar's path, size and modification time) and the java binary, recorded next to
+# it: the JDK 25 JVM was seen to use an AOT cache whose jars had changed since (it validates the
+# JDK, not the jars' contents), so a stale archive must never be offered to it. On any other
+# mismatch the JVM runs without the archive, and its archive warnings are off: nothing reaches the
+# user's stderr. CAIRN_CDS=0: no archive.
 cairn_cli_archive() {
   CAIRN_CLI_ARCHIVE=()
   [[ ${CAIRN_CDS:-1} == 0 ]] && return 0
   (( CAIRN_JAVA_FEATURE >= 17 )) || return 0
-  local dir=$CAIRN_HOME/cli/target/cds kind=jsa use=-XX:SharedArchiveFile make=-XX:ArchiveClassesAtExit
+  local dir=$CAIRN_HOME/cli/target/cds kind=jsa use=-XX:SharedArchiveFile make=-XX:ArchiveClassesAtExit key
   if (( CAIRN_JAVA_FEATURE >= 25 )); then kind=aot use=-XX:AOTCache make=-XX:AOTCacheOutput; fi
-  local archive=$dir/cairn-cli-jdk$CAIRN_JAVA_FEATURE.$kind jar fresh=1
-  if [[ -f $archive ]]; then
-    [[ $archive -nt $CAIRN_HOME/cli/target/.cairn-built ]] || fresh=0
-    for jar in "$CAIRN_HOME"/cli/target/cairn-cli-*.jar "$CAIRN_HOME"/cli/target/lib/*.jar; do
-      [[ $archive -nt $jar ]] || fresh=0
-    done
-  else
-    fresh=0
-  fi
-  if (( !fresh )); then
-    # A failed training is not retried until the next build (it would cost every call seconds).
-    if [[ -f $archive.failed && $archive.failed -nt $CAIRN_HOME/cli/target/.cairn-built ]]; then return 0; fi
-    cairn_train_cli "$archive" "$make" || return 0
+  local archive=$dir/cairn-cli-jdk$CAIRN_JAVA_FEATURE.$kind
+  key=$(cairn_cli_key) || return 0
+  if [[ ! -f $archive || ! -f $archive.key || "$(< "$archive.key")" != "$key" ]]; then
+    # A failed training is not retried for the same jars (it would cost every call seconds).
+    if [[ -f $archive.failed && "$(< "$archive.failed")" == "$key" ]]; then return 0; fi
+    cairn_train_cli "$archive" "$make" "$key" || return 0
   fi
   # Log warnings still reach stderr, except the archive's own (a stale or unusable archive is
   # not the user's concern); JVM messages never go to stdout, which may be --json output.
   CAIRN_CLI_ARCHIVE=("$use=$archive" -Xlog:disable -Xlog:all=warning:stderr -Xlog:cds*=off:stderr)
-  (( CAIRN_JAVA_FEATURE >= 24 )) && CAIRN_CLI_ARCHIVE+=(-Xlog:aot*=off:stderr)
+  (( CAIRN_JAVA_FEATURE >= 25 )) && CAIRN_CLI_ARCHIVE+=(-Xlog:aot*=off:stderr)
   return 0
 }
 
-# cairn_train_cli ARCHIVE MAKE-FLAG: the training run behind cairn_cli_archive. Starts a daemon
-# on a temporary data directory (TCP port chosen by the kernel), runs dev.cairn.cli.Training with
-# MAKE-FLAG=ARCHIVE, stops the daemon, and keeps the archive only if every command succeeded.
+# cairn_cli_key: what bin/cairn's archive is keyed to: the java binary and every jar of the CLI's
+# class path with its size and modification time (one stat call).
+cairn_cli_key() {
+  local cp
+  cp=$(cairn_classpath cli) || return 1
+  echo "$CAIRN_JAVA_BIN"
+  stat -L -c '%n %s %Y' ${cp//:/ }
+}
+
+# cairn_train_cli ARCHIVE MAKE-FLAG KEY: the training run behind cairn_cli_archive. Starts a
+# daemon on a temporary data directory (TCP port chosen by the kernel), runs dev.cairn.cli.Training
+# with MAKE-FLAG=ARCHIVE, stops the daemon, and keeps the archive (with KEY next to it) only if
+# every command succeeded; a failure is remembered under KEY.
 # Progress and failures go to stderr, one line each; the details to cli/target/cds/training.log.
 cairn_train_cli() {
-  local archive=$1 make=$2 dir tmp daemon port="" rc=0 i
+  local archive=$1 make=$2 key=$3 dir tmp daemon port="" rc=0 i out=$1.tmp.$$ unsafe=()
   dir=$(dirname "$archive")
   mkdir -p "$dir"
-  rm -f "$dir"/cairn-cli-jdk"$CAIRN_JAVA_FEATURE".* "$dir"/*.tmp
+  # Another call may be training too: each writes its own temporary file and renames it.
+  rm -f "$archive.key" "$archive.failed"
   echo "cairn: making the start-up archive for JDK $CAIRN_JAVA_FEATURE (once per build)..." >&2
   cairn_build server
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-training.XXXXXX")
   mkdir "$tmp/work"
-  "$CAIRN_JAVA_BIN" -Xmx256m --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+  : > "$tmp/daemon.log"
+  (( CAIRN_JAVA_FEATURE >= 23 )) && unsafe=(--sun-misc-unsafe-memory-access=allow)
+  "$CAIRN_JAVA_BIN" -Xmx256m --enable-native-access=ALL-UNNAMED "${unsafe[@]}" \
     -cp "$(cairn_classpath server)" dev.cairn.server.CairnDaemon --data "$tmp/data" --listen 127.0.0.1:0 \
     > "$tmp/daemon.log" 2>&1 < /dev/null &
   daemon=$!
@@ -139,20 +147,22 @@ cairn_train_cli() {
     rc=1
   else
     cairn_cli_flags
-    "$CAIRN_JAVA_BIN" "${CAIRN_CLI_FLAGS[@]}" "$make=$archive.tmp" -Xlog:disable -Xlog:all=error:stderr \
+    "$CAIRN_JAVA_BIN" "${CAIRN_CLI_FLAGS[@]}" "$make=$out" -Xlog:disable -Xlog:all=error:stderr \
       -cp "$(cairn_classpath cli)" dev.cairn.cli.Training "$tmp/data/cairnd.sock" "127.0.0.1:$port" "$tmp/work" \
       > "$dir/training.log" 2>&1 < /dev/null || rc=1
   fi
   kill "$daemon" 2>/dev/null
   wait "$daemon" 2>/dev/null
   cat "$tmp/daemon.log" >> "$dir/training.log"
-  rm -rf "$tmp" "$archive.tmp.config"
-  if (( rc == 0 )) && [[ -s $archive.tmp ]]; then
-    mv -f "$archive.tmp" "$archive"
+  rm -rf "$tmp" "$out.config"
+  if (( rc == 0 )) && [[ -s $out ]]; then
+    # The key last: until it is written, no call uses the new archive.
+    mv -f "$out" "$archive"
+    echo "$key" > "$out.key" && mv -f "$out.key" "$archive.key"
     return 0
   fi
-  rm -f "$archive.tmp"
-  touch "$archive.failed"
+  rm -f "$out"
+  echo "$key" > "$archive.failed"
   echo "cairn: could not make the start-up archive (details: $dir/training.log); running without it" >&2
   return 1
 }

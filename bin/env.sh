@@ -73,13 +73,18 @@ cairn_cli_flags() {
   # The serial collector: a short-lived command with one busy thread gains nothing from G1's
   # concurrent work, which on 2 cores cost 15-20% of a 256 MiB put or get.
   CAIRN_CLI_FLAGS+=(-XX:+UseSerialGC)
+  # JIT thresholds x20: most of a call's classes come linked from the archive and run briefly, and
+  # compiling them cost more than it saved (a local 1-byte put: 0.43 -> 0.25 s of CPU, 72 -> 63
+  # MiB peak RSS); hot loops (the remote path's chunking and hashing) still reach C2 within
+  # milliseconds. Measured against C1 only and -Xint in docs/BENCHMARKS.md.
+  CAIRN_CLI_FLAGS+=(-XX:CompileThresholdScaling=20)
   CAIRN_CLI_FLAGS+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.io.netty=error)
 }
 
 # cairn_cli_archive: sets CAIRN_CLI_ARCHIVE to the JVM flags that use bin/cairn's class-data
 # archive (empty if there is none), making the archive first if it is missing or stale. JDK 25+:
 # an AOT cache (JEP 483/515: classes loaded and linked, method profiles), else a dynamic CDS
-# archive (JDK 13+); both from one training run (dev.cairn.cli.Training) of the real commands
+# archive (JDK 17-24); both from one training run (dev.cairn.cli.Training) of the real commands
 # against a throwaway daemon, over the local socket and TCP. The archive is keyed to the exact
 # class path (every jar's path, size and modification time) and the java binary, recorded next to
 # it: the JDK 25 JVM was seen to use an AOT cache whose jars had changed since (it validates the
@@ -106,12 +111,13 @@ cairn_cli_archive() {
   return 0
 }
 
-# cairn_cli_key: what bin/cairn's archive is keyed to: the java binary and every jar of the CLI's
-# class path with its size and modification time (one stat call).
+# cairn_cli_key: what bin/cairn's archive is keyed to: the java binary, the JVM flags, and every
+# jar of the CLI's class path with its size and modification time (one stat call).
 cairn_cli_key() {
   local cp
   cp=$(cairn_classpath cli) || return 1
-  echo "$CAIRN_JAVA_BIN"
+  cairn_cli_flags
+  echo "$CAIRN_JAVA_BIN ${CAIRN_CLI_FLAGS[*]}"
   stat -L -c '%n %s %Y' ${cp//:/ }
 }
 

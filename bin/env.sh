@@ -9,8 +9,14 @@ CAIRN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cairn_pick_java() {
   CAIRN_JAVA_FEATURE=0
   CAIRN_JAVA_BIN=java
-  if [[ -n "${CAIRN_JAVA:-}" ]]; then CAIRN_JAVA_BIN=$CAIRN_JAVA; return; fi
   local home v
+  if [[ -n "${CAIRN_JAVA:-}" ]]; then
+    CAIRN_JAVA_BIN=$CAIRN_JAVA
+    home=$(cd "$(dirname "$CAIRN_JAVA")/.." 2>/dev/null && pwd) || return 0
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null) || return 0
+    [[ $v =~ ^[0-9]+$ ]] && CAIRN_JAVA_FEATURE=$v
+    return 0
+  fi
   for home in /usr/lib/jvm/* ${JAVA_HOME:+$JAVA_HOME}; do
     [[ -x $home/bin/java && -f $home/release ]] || continue
     v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
@@ -54,6 +60,13 @@ cairn_classpath() {
   cp=$(cairn_jar "$1")
   for jar in "$CAIRN_HOME/$1"/target/lib/*.jar; do cp+=":$jar"; done
   echo "$cp"
+}
+
+# cairn_daemon_flags: sets CAIRN_DAEMON_FLAGS, bin/cairnd's default JVM flags (CAIRN_JAVA_OPTS,
+# given after them, overrides any). Chosen by measurement (benchmarks/scripts/daemon-rss.sh;
+# docs/BENCHMARKS.md, "Daemon memory"); README.md, "Running the daemon", says what they bound.
+cairn_daemon_flags() {
+  CAIRN_DAEMON_FLAGS=()
 }
 
 # cairn_cli_flags: sets CAIRN_CLI_FLAGS, the JVM flags of every bin/cairn call (and of the
@@ -125,7 +138,7 @@ cairn_cli_key() {
 # daemon on a temporary data directory (TCP port chosen by the kernel), runs dev.cairn.cli.Training
 # with MAKE-FLAG=ARCHIVE, stops the daemon, and keeps the archive (with KEY next to it) only if
 # every command succeeded; a failure is remembered under KEY.
-# Progress and failures go to stderr, one line each; the details to cli/target/cds/training.log.
+# Progress and failures go to stderr, one line each; the details to ARCHIVE.log.
 cairn_train_cli() {
   local archive=$1 make=$2 key=$3 dir tmp daemon port="" rc=0 i out=$1.tmp.$$ unsafe=()
   dir=$(dirname "$archive")
@@ -155,11 +168,11 @@ cairn_train_cli() {
     cairn_cli_flags
     "$CAIRN_JAVA_BIN" "${CAIRN_CLI_FLAGS[@]}" "$make=$out" -Xlog:disable -Xlog:all=error:stderr \
       -cp "$(cairn_classpath cli)" dev.cairn.cli.Training "$tmp/data/cairnd.sock" "127.0.0.1:$port" "$tmp/work" \
-      > "$dir/training.log" 2>&1 < /dev/null || rc=1
+      > "$archive.log" 2>&1 < /dev/null || rc=1
   fi
   kill "$daemon" 2>/dev/null
   wait "$daemon" 2>/dev/null
-  cat "$tmp/daemon.log" >> "$dir/training.log"
+  cat "$tmp/daemon.log" >> "$archive.log"
   rm -rf "$tmp" "$out.config"
   if (( rc == 0 )) && [[ -s $out ]]; then
     # The key last: until it is written, no call uses the new archive.
@@ -169,6 +182,6 @@ cairn_train_cli() {
   fi
   rm -f "$out"
   echo "$key" > "$archive.failed"
-  echo "cairn: could not make the start-up archive (details: $dir/training.log); running without it" >&2
+  echo "cairn: could not make the start-up archive (details: $archive.log); running without it" >&2
   return 1
 }

@@ -27,10 +27,12 @@ if [[ ! -f a2 ]]; then # a with every tenth MiB rewritten
 fi
 printf 'policies:\n  - series: "load/*"\n    last: 1\n    grace: 0s\n' > policy.yaml
 for flags in "$@"; do
-  if [[ $flags == default ]]; then cairn_daemon_flags; set -f; opts=("${CAIRN_DAEMON_FLAGS[@]}"); set +f
+  launcher=(env)
+  if [[ $flags == default ]]; then # as bin/cairnd starts it
+    cairn_daemon_flags; opts=("${CAIRN_DAEMON_FLAGS[@]}"); launcher=(env "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}")
   else set -f; opts=($flags); set +f; fi
   rm -rf data out-*
-  "$CAIRN_JAVA_BIN" "${opts[@]}" --enable-native-access=ALL-UNNAMED -cp "$(cairn_classpath server)" \
+  "${launcher[@]}" "$CAIRN_JAVA_BIN" "${opts[@]}" --enable-native-access=ALL-UNNAMED -cp "$(cairn_classpath server)" \
     dev.cairn.server.CairnDaemon --data "$WORK/data" --listen 127.0.0.1:0 > daemon.log 2>&1 &
   pid=$!
   port=""
@@ -54,6 +56,7 @@ for flags in "$@"; do
   # NMT=1 (with -XX:NativeMemoryTracking=summary among the flags): where the memory is, at the end.
   [[ ${NMT:-0} == 1 ]] && "$(dirname "$CAIRN_JAVA_BIN")/jcmd" "$pid" VM.native_memory summary | grep -E '^-|Total' >&2
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  [[ $flags == default ]] && flags="bin/cairnd's defaults: ${opts[*]} MALLOC_ARENA_MAX=2"
   printf '%-60s peak RSS %4d MiB  load %5.1f s  (load average %s)\n' "${flags:-JVM defaults}" $((hwm / 1024)) \
     "$(echo "$t1 - $t0" | bc)" "$(cut -d' ' -f1 /proc/loadavg)"
 done

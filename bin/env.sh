@@ -121,7 +121,19 @@ cairn_cli_archive() {
   if [[ ! -f $archive || ! -f $archive.key || "$(< "$archive.key")" != "$key" ]]; then
     # A failed training is not retried for the same jars (it would cost every call seconds).
     if [[ -f $archive.failed && "$(< "$archive.failed")" == "$key" ]]; then return 0; fi
-    cairn_train_cli "$archive" "$make" "$key" || return 0
+    # One training at a time: calls that start meanwhile (parallel jobs after a build) run
+    # without the archive instead of each starting a daemon of their own. flock(1) releases the
+    # lock when the training's shell ends, however it ends.
+    local lock
+    mkdir -p "$dir"
+    if command -v flock > /dev/null; then
+      exec {lock}> "$dir/training.lock"
+      flock -n "$lock" || { exec {lock}>&-; return 0; }
+    fi
+    if [[ ! -f $archive.key || "$(< "$archive.key")" != "$key" ]]; then
+      cairn_train_cli "$archive" "$make" "$key" || { [[ -n ${lock:-} ]] && exec {lock}>&-; return 0; }
+    fi
+    [[ -n ${lock:-} ]] && exec {lock}>&-
   fi
   # Log warnings still reach stderr, except the archive's own (a stale or unusable archive is
   # not the user's concern); JVM messages never go to stdout, which may be --json output.

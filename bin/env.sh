@@ -174,11 +174,13 @@ cairn_train_cli() {
     -cp "$(cairn_classpath server)" dev.cairn.server.CairnDaemon --data "$tmp/data" --listen 127.0.0.1:0 \
     > "$tmp/daemon.log" 2>&1 < /dev/null &
   daemon=$!
-  for i in $(seq 300); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/daemon.log" | head -1)
-    [[ -n $port && -S $tmp/data/cairnd.sock ]] && break
+  # Serving once the start-up line is logged (the local socket, if there is one, is up by then;
+  # without epoll there is none, and the training skips the local path).
+  for i in $(seq 600); do
+    grep -q ' serving ' "$tmp/daemon.log" && \
+      port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/daemon.log" | head -1)
+    [[ -n $port ]] && break
     kill -0 "$daemon" 2>/dev/null || break
-    port=""
     sleep 0.1
   done
   if [[ -z $port ]]; then

@@ -15,6 +15,7 @@ rm -rf data results-*
 . "$HERE/bin/env.sh"
 cairn_build server
 cairn_pick_java
+: > daemon.log
 "$CAIRN_JAVA_BIN" --enable-native-access=ALL-UNNAMED -cp "$(cairn_classpath server)" dev.cairn.server.CairnDaemon \
   --data "$WORK/data" --listen 127.0.0.1:0 > daemon.log 2>&1 &
 daemon=$!

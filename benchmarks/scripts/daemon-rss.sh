@@ -32,6 +32,7 @@ for flags in "$@"; do
     cairn_daemon_flags; opts=("${CAIRN_DAEMON_FLAGS[@]}"); launcher=(env "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}")
   else set -f; opts=($flags); set +f; fi
   rm -rf data out-*
+  : > daemon.log
   "${launcher[@]}" "$CAIRN_JAVA_BIN" "${opts[@]}" --enable-native-access=ALL-UNNAMED -cp "$(cairn_classpath server)" \
     dev.cairn.server.CairnDaemon --data "$WORK/data" --listen 127.0.0.1:0 > daemon.log 2>&1 &
   pid=$!

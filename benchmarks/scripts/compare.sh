@@ -49,6 +49,8 @@ log "building Cairn"
 # again later, in the background, while a measurement runs.
 . "$ROOT/bin/env.sh"
 { cairn_build server && cairn_build cli; } >>"$RES/log/build.log" 2>&1
+# bin/cairn's start-up archive too (a training run of its own), for the same reason.
+{ cairn_pick_java && cairn_cli_flags && cairn_cli_archive; } >>"$RES/log/build.log" 2>&1
 
 # Data and peers: the shared harness (it also records data/logical sizes).
 PHASES="gen${PEERS:+ peers}" PEERS="${PEERS:-restic}" bash "$SHARED/run_peers.sh"

@@ -14,7 +14,10 @@ import java.util.Map;
  * so the whole CLI runs in-process with captured streams.
  */
 public final class Output {
-    /** Created on first use: Jackson takes ~0.1 s to set up, which a command without --json should not pay. */
+    /**
+     * Created on first use, for values {@link JsonText} does not render (a Jackson tree in
+     * trim-log): Jackson takes ~0.1 s to set up, which other commands should not pay.
+     */
     private static final class Mapper {
         static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
@@ -58,7 +61,13 @@ public final class Output {
         out.println(s);
     }
 
+    /** Prints {@code value} as indented JSON (the same text Jackson's INDENT_OUTPUT prints). */
     public void json(Object value) {
+        String text = JsonText.render(value);
+        if (text != null) {
+            out.println(text);
+            return;
+        }
         try {
             out.println(Mapper.JSON.writeValueAsString(value));
         } catch (JsonProcessingException e) {

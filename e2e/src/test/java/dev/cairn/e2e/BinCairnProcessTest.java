@@ -60,6 +60,46 @@ class BinCairnProcessTest {
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
+    /**
+     * bin/cairn's start-up archive (bin/env.sh, cairn_cli_archive) stays out of the user's way: a
+     * call after the one that made it prints nothing on stderr, and an archive the JVM cannot use
+     * (here: overwritten with garbage, its key still matching) only costs the archive, never the
+     * call or a line of noise.
+     */
+    @Test
+    void theStartUpArchiveNeverFailsACallOrPrintsNoise() throws Exception {
+        Result first = run(null, "stats");
+        assertThat(first.code()).as(first.err()).isZero();
+        Result second = run(null, "stats", "--json");
+        assertThat(second.code()).as(second.err()).isZero();
+        assertThat(second.err()).isEmpty();
+        assertThat(second.out()).contains("\"checkpoints\"");
+
+        Path cds = bin.getParent().getParent().resolve("cli/target/cds");
+        List<Path> archives;
+        try (var files = Files.list(cds)) {
+            archives = files.filter(f -> f.toString().endsWith(".aot") || f.toString().endsWith(".jsa"))
+                    .filter(f -> Files.exists(Path.of(f + ".key"))).toList();
+        }
+        assertThat(archives).as("an archive with its key in " + cds).isNotEmpty();
+        Path saved = dir.resolve("archive.saved");
+        for (Path a : archives) {
+            Files.copy(a, saved.resolveSibling(a.getFileName() + ".saved"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            a.toFile().setWritable(true);
+            Files.write(a, TestDaemon.data(7, 1 << 16));
+        }
+        try {
+            Result damaged = run(null, "stats");
+            assertThat(damaged.code()).as(damaged.err()).isZero();
+            assertThat(damaged.err()).isEmpty();
+            assertThat(damaged.out()).contains("checkpoints:");
+        } finally {
+            for (Path a : archives) {
+                Files.copy(saved.resolveSibling(a.getFileName() + ".saved"), a, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
     @Test
     void putAndGetThroughTheScript() throws Exception {
         Path f = dir.resolve("weights.bin");

@@ -67,12 +67,37 @@ cairn_classpath() {
 # docs/BENCHMARKS.md, "Daemon memory"); README.md, "Running the daemon", says what they bound.
 cairn_daemon_flags() {
   # Heap: the put/get pipeline's buffers and a GC's mark set (~25 B per live chunk: 96 MiB ran a GC
-  # of 1.6 M live chunks, ~25 GB of unique data at 16 KiB chunks, at a 94 MiB peak); a bigger
-  # store needs CAIRN_JAVA_OPTS=-Xmx... (README.md). The JVM's own default (a quarter of RAM, and
-  # G1 growing the heap while that is cheaper than collecting) reached 632 MiB RSS under one
-  # client's 256 MiB puts and gets; these flags, 233 MiB for the same load, at the same speed.
+  # of 1.6 M live chunks, ~25 GB of unique data at 16 KiB chunks, at a 94 MiB peak, but slowly, at
+  # its limit). So 96 MiB, plus a third of the metadata the stores already hold (`meta/` takes
+  # ~120 B per chunk, the mark set ~25-40 B of it), at most a quarter of RAM (the JVM's default):
+  # RSS bounded by the stores' metadata, not by checkpoint size. CAIRN_JAVA_OPTS=-Xmx... overrides.
+  # The JVM's own default (a quarter of RAM, and G1 growing the heap while that is cheaper than
+  # collecting) reached 632 MiB RSS under one client's 256 MiB puts and gets; 96 MiB, 233 MiB for
+  # the same load, at the same speed.
   # Direct memory: Netty's frame buffers (a connection's in-flight bytes, max_in_flight_bytes).
-  CAIRN_DAEMON_FLAGS=(-Xmx96m -XX:MaxDirectMemorySize=128m)
+  local data=./cairn-data conf="" meta=0 heap ram
+  while (( $# )); do
+    case $1 in
+      --data) data=${2:-$data}; shift ;;
+      --data=*) data=${1#--data=} ;;
+      --config) conf=${2:-}; shift ;;
+      --config=*) conf=${1#--config=} ;;
+    esac
+    shift
+  done
+  if [[ $data == ./cairn-data && -n $conf && -r $conf ]]; then
+    local d
+    d=$(sed -n 's/^data:[[:space:]]*\([^#[:space:]]*\).*/\1/p' "$conf" | head -1)
+    [[ -n $d ]] && data=${d//\"/}
+  fi
+  if [[ -d $data ]]; then
+    meta=$(find "$data" -maxdepth 3 -type d -name meta -print0 2>/dev/null | du -sb --files0-from=- -c 2>/dev/null \
+      | awk 'END{print $1+0}')
+  fi
+  heap=$(( 96 + meta / 3 / 1048576 ))
+  ram=$(awk '/MemTotal/{print int($2/1024/4)}' /proc/meminfo 2>/dev/null || echo 0)
+  (( ram > 96 && heap > ram )) && heap=$ram
+  CAIRN_DAEMON_FLAGS=(-Xmx${heap}m -XX:MaxDirectMemorySize=128m)
 }
 
 # cairn_cli_flags: sets CAIRN_CLI_FLAGS, the JVM flags of every bin/cairn call (and of the

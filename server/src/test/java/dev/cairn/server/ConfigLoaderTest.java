@@ -44,6 +44,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void inFlightDefaultsFollowTheJvmsMemoryAndStayConsistentWhenOneIsGiven() throws Exception {
+        long total = DaemonConfig.ServerLimits.defaultInFlightBytesTotal();
+        long mem = Math.min(Runtime.getRuntime().maxMemory(), io.netty.util.internal.PlatformDependent.maxDirectMemory());
+        assertThat(total).isBetween(16L << 20, 512L << 20).isLessThanOrEqualTo(Math.max(16L << 20, mem / 2));
+        var d = load("").limits();
+        assertThat(d.maxInFlightBytesTotal()).isEqualTo(total);
+        assertThat(d.maxInFlightBytes()).isEqualTo(Math.min(64L << 20, total));
+        var small = load("limits: {max_in_flight_bytes_total: 8MiB}").limits();
+        assertThat(small.maxInFlightBytes()).as("the per-connection default follows a smaller total").isEqualTo(8L << 20);
+        var big = load("limits: {max_in_flight_bytes: 1GiB}").limits();
+        assertThat(big.maxInFlightBytesTotal()).as("the total's default follows a larger per-connection bound")
+                .isEqualTo(1L << 30);
+    }
+
+    @Test
     void perTenantLimitsDefaultToSharesOfTheDaemonsAndAreChecked() throws Exception {
         var l = load("limits: {max_connections: 100, max_in_flight_bytes_total: 1GiB}").limits();
         assertThat(l.connectionsPerTenant(1)).as("one tenant: every slot").isEqualTo(100);
@@ -241,8 +256,10 @@ class ConfigLoaderTest {
         DaemonConfig c = load(yaml);
         DaemonConfig.ServerLimits def = DaemonConfig.ServerLimits.defaults();
         assertThat(c.limits().wire()).isEqualTo(def.wire());
-        assertThat(c.limits().maxInFlightBytes()).isEqualTo(def.maxInFlightBytes());
-        assertThat(c.limits().maxInFlightBytesTotal()).isEqualTo(def.maxInFlightBytesTotal());
+        // The in-flight defaults follow the JVM's memory; the example shows their upper bounds.
+        assertThat(c.limits().maxInFlightBytes()).isEqualTo(64L << 20).isGreaterThanOrEqualTo(def.maxInFlightBytes());
+        assertThat(c.limits().maxInFlightBytesTotal()).isEqualTo(512L << 20)
+                .isGreaterThanOrEqualTo(def.maxInFlightBytesTotal());
         assertThat(c.limits().maxConnections()).isEqualTo(def.maxConnections());
         assertThat(c.limits().handshakeTimeout()).isEqualTo(def.handshakeTimeout());
         assertThat(c.limits().shutdownGrace()).isEqualTo(def.shutdownGrace());

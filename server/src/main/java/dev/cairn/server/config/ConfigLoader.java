@@ -280,11 +280,14 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("limits: " + e.getMessage(), e);
         }
+        // The defaults follow the JVM's memory (ServerLimits.defaultInFlightBytesTotal); one limit
+        // given alone moves the other's default so that the pair stays consistent.
+        Long perConn = l.maxInFlightBytes() == null ? null : Units.bytes("limits.max_in_flight_bytes", l.maxInFlightBytes());
+        Long total = l.maxInFlightBytesTotal() == null ? null
+                : Units.bytes("limits.max_in_flight_bytes_total", l.maxInFlightBytesTotal());
         ServerLimits base = new ServerLimits(wire,
-                l.maxInFlightBytes() == null ? def.maxInFlightBytes()
-                        : Units.bytes("limits.max_in_flight_bytes", l.maxInFlightBytes()),
-                l.maxInFlightBytesTotal() == null ? def.maxInFlightBytesTotal()
-                        : Units.bytes("limits.max_in_flight_bytes_total", l.maxInFlightBytesTotal()),
+                perConn != null ? perConn : Math.min(def.maxInFlightBytes(), total != null ? total : def.maxInFlightBytesTotal()),
+                total != null ? total : Math.max(def.maxInFlightBytesTotal(), perConn != null ? perConn : 0),
                 or(l.maxConnections(), def.maxConnections()),
                 l.handshakeTimeout() == null ? def.handshakeTimeout()
                         : positive("limits.handshake_timeout", Units.duration("limits.handshake_timeout", l.handshakeTimeout())),

@@ -264,8 +264,23 @@ public record DaemonConfig(HostPort listen, Path data, Map<String, String> token
         }
 
         public static ServerLimits defaults() {
-            return new ServerLimits(Limits.defaults(), 64L << 20, 512L << 20, 10_000, Duration.ofSeconds(10),
+            long total = defaultInFlightBytesTotal();
+            return new ServerLimits(Limits.defaults(), Math.min(64L << 20, total), total, 10_000, Duration.ofSeconds(10),
                     Duration.ofSeconds(30), Math.max(8, 4 * Runtime.getRuntime().availableProcessors()));
+        }
+
+        /**
+         * The default bound on bytes in flight over all connections: half the smaller of this
+         * JVM's heap and direct-memory limits (frames are received into direct buffers and decoded
+         * into heap arrays), between 16 MiB and 512 MiB. Under bin/cairnd's defaults (96 MiB heap,
+         * 128 MiB direct) that is 48 MiB: a burst of uploads from many clients then waits for
+         * budget (backpressure) instead of failing with OutOfMemoryError.
+         */
+        public static long defaultInFlightBytesTotal() {
+            long heap = Runtime.getRuntime().maxMemory();
+            long direct = io.netty.util.internal.PlatformDependent.maxDirectMemory();
+            long mem = Math.min(heap == Long.MAX_VALUE ? 1L << 40 : heap, direct <= 0 ? 1L << 40 : direct);
+            return Math.max(16L << 20, Math.min(512L << 20, mem / 2));
         }
 
         public ServerLimits withWire(Limits l) {

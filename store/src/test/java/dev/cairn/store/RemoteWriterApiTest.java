@@ -118,22 +118,26 @@ class RemoteWriterApiTest {
             java.util.concurrent.CopyOnWriteArrayList<ChunkId> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             java.util.concurrent.atomic.AtomicLong wrongs = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
             Thread reader = new Thread(() -> {
                 try {
                     while (!stop.get()) {
-                        int n = stored.size();
-                        if (n == 0) {
+                        // A copy-on-write list's copy is a snapshot (a subList of it is not: it
+                        // fails once the writer appends).
+                        List<ChunkId> ids = List.copyOf(stored);
+                        if (ids.isEmpty()) {
                             continue;
                         }
-                        List<ChunkId> ids = List.copyOf(stored.subList(0, n));
                         for (boolean b : repo.chunks().contains(ids)) {
                             if (!b) {
                                 wrongs.incrementAndGet();
                             }
                         }
+                        rounds.incrementAndGet();
                     }
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException | RuntimeException e) {
+                    failed.set(e);
                 }
             });
             reader.start();
@@ -149,6 +153,8 @@ class RemoteWriterApiTest {
             }
             stop.set(true);
             reader.join();
+            assertThat(failed.get()).as("the reader failed").isNull();
+            assertThat(rounds.get()).as("the reader checked while chunks were stored").isPositive();
             assertThat(wrongs.get()).as("stored chunks reported missing").isZero();
         }
     }

@@ -52,7 +52,7 @@ public final class StageBudget {
         this.size = size;
         this.rounds = rounds;
         this.dir = Files.createTempDirectory("cairn-budget");
-        this.original = random(7, size);
+        this.original = dev.cairn.bench.jmh.BenchData.random(7, size);
         this.data = original.clone();
         this.digest = MessageDigest.getInstance("SHA-256").digest(original);
     }
@@ -194,22 +194,6 @@ public final class StageBudget {
         if (!MessageDigest.isEqual(md.digest(), digest)) {
             throw new IllegalStateException("restored bytes differ");
         }
-    }
-
-    private static byte[] random(long seed, int n) {
-        byte[] b = new byte[n];
-        long s = seed;
-        for (int i = 0; i < n; i += 8) {
-            s += 0x9E3779B97F4A7C15L;
-            long z = s;
-            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-            z ^= z >>> 31;
-            for (int k = 0; k < 8 && i + k < n; k++) {
-                b[i + k] = (byte) (z >>> (8 * k));
-            }
-        }
-        return b;
     }
 
     private static void deleteTree(Path dir) throws IOException {

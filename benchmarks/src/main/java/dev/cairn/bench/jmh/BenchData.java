@@ -14,11 +14,12 @@ import java.util.stream.Stream;
  * Deterministic benchmark inputs (SplitMix64), so every run and fork times the same bytes, and
  * the checks and clean-up the store benchmarks share.
  */
-final class BenchData {
+public final class BenchData {
     private BenchData() {
     }
 
-    static byte[] random(long seed, int n) {
+    /** {@code n} pseudo-random (incompressible) bytes from {@code seed} (SplitMix64). */
+    public static byte[] random(long seed, int n) {
         byte[] b = new byte[n];
         long s = seed;
         for (int i = 0; i < n; i += 8) {

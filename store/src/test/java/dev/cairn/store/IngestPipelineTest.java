@@ -231,6 +231,12 @@ class IngestPipelineTest {
             } catch (dev.cairn.protocol.chunk.CorruptChunkException e) {
                 throw new AssertionError(e);
             }
+            // A chunk compressible only away from its middle (a database page: binary, then text
+            // and zeros) is still compressed.
+            byte[] mixed = random.clone();
+            System.arraycopy(pages, 0, mixed, 0, 16 << 10);
+            assertThat(ChunkEncoder.worthCompressing(mixed, 0, mixed.length, mode)).as("%s mixed", mode).isTrue();
+            assertThat(enc.encode(mixed, 0, mixed.length).length()).isLessThan(mixed.length);
             // Small chunks are compressed whole, as before.
             byte[] head = java.util.Arrays.copyOf(random, ChunkEncoder.PROBE_FROM - 1);
             System.arraycopy(pages, 0, head, 0, 1024); // compressible only outside the sample's place

@@ -73,6 +73,27 @@ public final class S3PackStore implements PackStore {
     /** The packs the store's chunk index references (a scan of the index: call only when needed). */
     public interface IndexedPacks {
         Set<PackId> packs() throws IOException;
+
+        /**
+         * Every pack counts as referenced ({@code contains} is always true; nothing to iterate): for
+         * a store whose chunk index is being rebuilt, when no pack may be taken for unreferenced.
+         */
+        IndexedPacks ALL = () -> new java.util.AbstractSet<>() {
+            @Override
+            public boolean contains(Object o) {
+                return o instanceof PackId;
+            }
+
+            @Override
+            public java.util.Iterator<PackId> iterator() {
+                return java.util.Collections.emptyIterator();
+            }
+
+            @Override
+            public int size() {
+                return 0;
+            }
+        };
     }
 
     /**

@@ -64,7 +64,13 @@ public final class S3Stores {
                     nanoClock);
             checkRestoredIsNewest(dir, bucket, keys, config.storeIdHex());
             MetaDb index = db;
-            packs = S3PackStore.open(bucket, keys, s.cacheDirFor(dir), s, owner, () -> indexedPacks(index));
+            // A repair open that dropped a damaged chunk index rebuilds it only after the pack store
+            // has started: until then the empty index would make every local pack that is not in the
+            // bucket (possibly the last copy) and every legacy object look unreferenced. Take them
+            // all as referenced for this process (a rebuild, which deletes nothing and then exits).
+            boolean indexDropped = db.droppedFamilies().contains(dev.cairn.store.meta.MetaDb.Cf.CHUNKS);
+            packs = S3PackStore.open(bucket, keys, s.cacheDirFor(dir), s, owner,
+                    indexDropped ? S3PackStore.IndexedPacks.ALL : () -> indexedPacks(index));
             Repository repo = Repository.open(dir, options, db, packs);
             MetadataBackup backup = new MetadataBackup(db, bucket, keys, dir.resolve("backup-work"), s.backupEvery(), owner);
             packs.attach(backup);

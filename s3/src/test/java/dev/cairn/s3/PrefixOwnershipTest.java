@@ -215,6 +215,50 @@ class PrefixOwnershipTest {
         }
     }
 
+    /**
+     * A chunk index dropped as damaged by a repair open is rebuilt after the pack store started:
+     * the start must not take the cached packs the bucket lost for unreferenced (they are the last
+     * copies) just because the index is empty at that moment.
+     */
+    @Test
+    void aRebuildOfADamagedChunkIndexKeepsCachedPacksTheBucketLost() throws Exception {
+        List<ManifestId> ids = new ArrayList<>();
+        try (Repository a = open("a")) {
+            for (int i = 0; i < 3; i++) {
+                ids.add(StoreFixture.put(a, StoreFixture.opts("a", i), TestData.random(40 + i, 400_000)).id());
+            }
+            a.db().flush();
+        }
+        try (Bucket b = bucket()) {
+            List<String> packs = new ArrayList<>();
+            b.list(keys.packsPrefix()).forEach(o -> packs.add(o.key()));
+            assertThat(packs).isNotEmpty();
+            b.delete(packs);
+        }
+        Path victim;
+        try (MetaDb db = MetaDb.open(dir.resolve("a").resolve("meta"))) {
+            List<Path> files = db.tableFiles(MetaDb.Cf.CHUNKS);
+            assertThat(files).hasSize(1);
+            victim = files.get(0);
+        }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(victim.toFile(), "rw")) {
+            f.seek(40);
+            int x = f.read();
+            f.seek(40);
+            f.write(x ^ 0x10);
+        }
+        try (Repository a = S3Stores.open(dir.resolve("a"), StoreFixture.smallOptions().withMarkDamagedOnOpen(true),
+                settings)) {
+            assertThat(a.db().droppedFamilies()).contains(MetaDb.Cf.CHUNKS);
+        }
+        try (Repository a = open("a")) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(StoreFixture.get(a, ids.get(i))).isEqualTo(TestData.random(40 + i, 400_000));
+            }
+            StoreConformanceTest.assertClean(a);
+        }
+    }
+
     @Test
     void restoreFromABucketWithTwoStoresBackupsPicksTheOwners() throws Exception {
         ManifestId id;

@@ -124,9 +124,21 @@ public final class Repository implements Closeable {
                 log.error("pack records rebuilt from the pack files; packs marked damaged before are examined again");
             }
             if (dropped.contains(Cf.JOURNAL)) {
-                log.error("the GC journal and trim audit were lost with their table: GC keeps the data their records"
-                        + " explained (reported as unexplained) until `cairn gc --force`; a GC interrupted before this"
-                        + " open leaves packs the next GCs collect as they find them dead");
+                // Without accounting records every pack would look young, and a young pack's
+                // records count as explained: record each existing pack as known with nothing
+                // accounted for, as a store created over existing packs does, so that GC keeps
+                // whatever the lost records explained.
+                List<PackInfo> existing = packs.list();
+                try (MetaDb.Batch b = db.batch()) {
+                    for (PackInfo pi : existing) {
+                        dev.cairn.store.meta.GcAccounting.putPack(b, pi.id(), 0);
+                    }
+                    db.write(b, true);
+                }
+                log.error("the GC journal and trim audit were lost with their table: {} packs recorded with nothing"
+                        + " accounted for, so GC keeps the data their lost records explained (reported as unexplained)"
+                        + " until `cairn gc --force`; a GC interrupted before this open leaves packs the next GCs collect"
+                        + " as they find them dead", existing.size());
             }
             if (dropped.contains(Cf.CHUNKS)) {
                 // Before catalog recovery, which checks that restored checkpoints' chunks are indexed.

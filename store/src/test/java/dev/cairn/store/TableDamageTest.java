@@ -163,6 +163,34 @@ class TableDamageTest {
     }
 
     @Test
+    void aDamagedJournalIsDroppedAndEveryPackRecordedWithNothingAccountedFor() throws IOException {
+        List<ManifestId> ids = fill();
+        List<dev.cairn.store.pack.PackId> packs = new ArrayList<>();
+        try (Repository repo = StoreFixture.open(dir)) {
+            try (MetaDb.Batch b = repo.db().batch()) {
+                for (var p : repo.packs().list()) {
+                    packs.add(p.id());
+                    dev.cairn.store.meta.GcAccounting.putPack(b, p.id(), 1_000); // what earlier GCs accounted
+                }
+                repo.db().write(b, true);
+            }
+            repo.db().flush();
+        }
+        assertThat(packs).isNotEmpty();
+        Path victim = damage(Cf.JOURNAL);
+        try (Repository repo = Repository.open(dir, StoreFixture.smallOptions().withMarkDamagedOnOpen(true))) {
+            assertThat(Files.exists(victim)).isFalse();
+            for (var p : packs) {
+                // Not absent (a young pack, whose records all count as explained): known, nothing accounted.
+                assertThat(dev.cairn.store.meta.GcAccounting.pack(repo.db(), p)).as("pack " + p).isZero();
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(StoreFixture.get(repo, ids.get(i))).isEqualTo(data.get(i));
+            }
+        }
+    }
+
+    @Test
     void aDamagedManifestTableWithoutAnIntactCatalogIsRefusedEvenByAMaintenanceOpen() throws IOException {
         fill();
         Path victim = damage(Cf.MANIFESTS);

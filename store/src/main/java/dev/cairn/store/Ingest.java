@@ -36,7 +36,8 @@ import java.util.concurrent.ExecutorService;
  *       the processing of batch n, and runs on a worker while the caller cuts the next bytes.</li>
  * </ol>
  * At most {@link #MAX_IN_FLIGHT} batches are between the cut and the end of their write, which
- * bounds memory whatever the stream size. Chunk data is not copied on the way: a batch's array
+ * bounds memory whatever the stream size, and all puts of a store together hold at most {@link
+ * Repository#ingestBatches}, which bounds it whatever the number of concurrent puts. Chunk data is not copied on the way: a batch's array
  * is hashed, compressed from and (for chunks stored raw) written to the pack as it is.
  *
  * <p>A failure in any stage fails every later write (they are chained) and is rethrown to the
@@ -48,6 +49,7 @@ final class Ingest {
     static final int MAX_IN_FLIGHT = 4;
 
     private final ExecutorService workers;
+    private final java.util.concurrent.Semaphore batches;
     private final PutSession session;
     private final EntryBuilder entry;
     private final ChunkBatcher batcher;
@@ -59,6 +61,8 @@ final class Ingest {
     private IOException failure;
     /** Set by {@link #cancel}: write stages still queued then store and add nothing. */
     private volatile boolean cancelled;
+    /** Stages (processing or write) running now; {@link #cancel} waits until none is (guarded by itself). */
+    private final int[] running = new int[1];
 
     /** For tests: what a worker does after admitting the batch that starts at a stream offset. */
     @FunctionalInterface
@@ -75,6 +79,7 @@ final class Ingest {
 
     Ingest(Repository repo, PutSession session, EntryBuilder entry) {
         this.workers = repo.workers();
+        this.batches = repo.ingestBatches;
         this.session = session;
         this.entry = entry;
         this.batcher = new ChunkBatcher(repo.chunker(), BATCH_BYTES, this::submit);
@@ -102,12 +107,30 @@ final class Ingest {
         return entry.finish();
     }
 
-    /** Cancels what is in flight (after a failure elsewhere). */
+    /**
+     * Cancels what is in flight (after a failure elsewhere) and returns once no stage of this
+     * stream runs any more: a queued stage does nothing when it starts, a write that already
+     * started stops after its current chunk, so that nothing is admitted, stored or added for
+     * this stream once the caller goes on to abort the session.
+     */
     void cancel() {
         cancelled = true;
         lastWrite.cancel(false);
         inFlight.forEach(f -> f.cancel(false));
         inFlight.clear();
+        boolean interrupted = false;
+        synchronized (running) {
+            while (running[0] > 0) {
+                try {
+                    running.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void submit(ChunkBatch batch) {
@@ -118,12 +141,20 @@ final class Ingest {
             while (inFlight.size() >= MAX_IN_FLIGHT) {
                 await(inFlight.removeFirst());
             }
+            // The store-wide bound (Repository#ingestBatches): wait while other puts hold it. Our
+            // own batches in flight finish without taking more, so this always makes progress.
+            while (!batches.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
+                    await(inFlight.removeFirst());
+                }
+            }
             CompletableFuture<Processed> processed = CompletableFuture.supplyAsync(() -> process(batch), workers);
             // In stream order: after the previous batch's write, and after this batch is processed.
             lastWrite = lastWrite.thenCombineAsync(processed, (prev, p) -> {
                 write(p);
                 return null;
             }, workers);
+            lastWrite.whenComplete((v, e) -> batches.release());
             inFlight.addLast(lastWrite);
             while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
                 await(inFlight.removeFirst());
@@ -131,10 +162,31 @@ final class Ingest {
         } catch (IOException e) {
             failure = e;
             cancel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = new InterruptedIOException("interrupted while waiting to store chunks");
+            cancel();
         }
     }
 
     private Processed process(ChunkBatch batch) {
+        synchronized (running) {
+            running[0]++; // before the check, as in write()
+        }
+        try {
+            if (cancelled) {
+                throw new CancellationException("the put was cancelled");
+            }
+            return processNow(batch);
+        } finally {
+            synchronized (running) {
+                running[0]--;
+                running.notifyAll();
+            }
+        }
+    }
+
+    private Processed processNow(ChunkBatch batch) {
         int n = batch.count();
         ChunkId[] ids = new ChunkId[n];
         for (int i = 0; i < n; i++) {
@@ -161,14 +213,17 @@ final class Ingest {
 
     /** The write stage of one batch; runs after the previous batch's. */
     private void write(Processed p) {
-        if (cancelled) {
-            // The session is being aborted: storing more would only leave garbage for GC.
-            throw new CancellationException("the put was cancelled");
+        synchronized (running) {
+            running[0]++; // before the check: cancel() sets the flag, then waits for this to drop
         }
-        ChunkBatch b = p.batch();
-        ChunkAdmission a = p.admitted();
         try {
+            ChunkBatch b = p.batch();
+            ChunkAdmission a = p.admitted();
             for (int i = 0; i < b.count(); i++) {
+                if (cancelled) {
+                    // The session is being aborted: storing more would only leave garbage for GC.
+                    throw new CancellationException("the put was cancelled");
+                }
                 EncodedChunk e = p.missing()[i];
                 if (e != null) {
                     a.store(i, e);
@@ -177,6 +232,11 @@ final class Ingest {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            synchronized (running) {
+                running[0]--;
+                running.notifyAll();
+            }
         }
     }
 

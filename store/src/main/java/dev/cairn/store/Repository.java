@@ -741,6 +741,15 @@ public final class Repository implements Closeable {
         return packs;
     }
 
+    /**
+     * Batches all puts together may have between the cut and the end of their write ({@link
+     * Ingest}): a batch holds up to 4 MiB of chunk data plus its compressed copies, so this bounds
+     * the heap that concurrent puts take whatever their number (a quarter of the heap's limit, at
+     * least one put's own window). Thread-safe.
+     */
+    final java.util.concurrent.Semaphore ingestBatches = new java.util.concurrent.Semaphore(Math.max(Ingest.MAX_IN_FLIGHT,
+            (int) Math.min(1024, Runtime.getRuntime().maxMemory() / 4 / (2L * Ingest.BATCH_BYTES))));
+
     public ExecutorService workers() {
         return workers;
     }

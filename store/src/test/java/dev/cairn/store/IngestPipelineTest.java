@@ -76,6 +76,36 @@ class IngestPipelineTest {
     }
 
     @Test
+    void concurrentPutsShareTheStoresBatchBoundAndAllFinish() throws Exception {
+        try (Repository repo = open()) {
+            int total = repo.ingestBatches.availablePermits();
+            repo.ingestBatches.acquire(total - 1); // one batch in flight for the whole store
+            try {
+                List<byte[]> inputs = new java.util.ArrayList<>();
+                List<java.util.concurrent.Future<PutResult>> puts = new java.util.ArrayList<>();
+                java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(3);
+                try {
+                    for (int i = 0; i < 3; i++) {
+                        byte[] in = TestData.random(60 + i, 3 * Ingest.BATCH_BYTES + 12_345);
+                        inputs.add(in);
+                        int minute = i;
+                        puts.add(callers.submit(() -> StoreFixture.put(repo, StoreFixture.opts("bound", minute), in)));
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        PutResult r = puts.get(i).get(120, java.util.concurrent.TimeUnit.SECONDS);
+                        assertThat(StoreFixture.get(repo, r.id())).isEqualTo(inputs.get(i));
+                    }
+                } finally {
+                    callers.shutdownNow();
+                }
+                assertThat(repo.ingestBatches.availablePermits()).as("every batch gave its permit back").isEqualTo(1);
+            } finally {
+                repo.ingestBatches.release(total - 1);
+            }
+        }
+    }
+
+    @Test
     void aLaterBatchThatFinishesFirstIsStillWrittenInStreamOrder() throws Exception {
         byte[] data = TestData.random(5, MANY);
         CountDownLatch secondBatchAdmitted = new CountDownLatch(1);

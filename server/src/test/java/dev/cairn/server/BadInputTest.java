@@ -109,8 +109,8 @@ class BadInputTest {
 
     @Test
     void randomGarbageClosesTheConnection() throws Exception {
-        Random r = new Random(7);
-        for (int i = 0; i < 20; i++) {
+        Random r = new Random(Long.getLong("cairn.soak.seed", 7));
+        for (int i = 0, n = Integer.getInteger("cairn.soak.badinput.cases", 20); i < n; i++) {
             byte[] junk = new byte[1 + r.nextInt(2000)];
             r.nextBytes(junk);
             try (WireDriver w = raw()) {

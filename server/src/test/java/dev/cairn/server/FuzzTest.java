@@ -34,9 +34,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stay up, serve a normal client throughout, and keep what was committed intact.
  */
 class FuzzTest {
-    private static final long SEED = 0xCA1F_2026L;
-    private static final int MAX_CASES = 3000;
-    private static final long MAX_NANOS = 20_000_000_000L;
+    // Bounded for the default run; `mvn -Psoak` raises them (README, "Tests").
+    private static final long SEED = Long.getLong("cairn.soak.seed", 0xCA1F_2026L);
+    private static final int MAX_CASES = Integer.getInteger("cairn.soak.fuzz.cases", 3000);
+    private static final long MAX_NANOS = Long.getLong("cairn.soak.fuzz.seconds", 20) * 1_000_000_000L;
+    private static final int ABUSE_ROUNDS = Integer.getInteger("cairn.soak.fuzz.rounds", 3);
     private static final Instant T0 = Instant.parse("2026-11-01T00:00:00Z");
 
     @TempDir
@@ -161,7 +163,7 @@ class FuzzTest {
         });
         int frames = 0;
         try (WireDriver honest = WireDriver.open(daemon.address(), tokenB)) {
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < ABUSE_ROUNDS; round++) {
                 List<WireDriver> attackers = new ArrayList<>();
                 int tenantFrames = 6 + r.nextInt(7);
                 int handshakeFrames = 2 + r.nextInt(6);
@@ -206,7 +208,7 @@ class FuzzTest {
         } finally {
             writers.shutdownNow();
         }
-        System.out.printf("FuzzTest abuse: %d partial frames in 3 rounds, peak %d bytes reserved%n", frames,
+        System.out.printf("FuzzTest abuse: %d partial frames in %d rounds, peak %d bytes reserved%n", frames, ABUSE_ROUNDS,
                 daemon.metrics().bufferedFrameBytesPeak.get());
         assertThat(daemon.stop()).isTrue();
     }

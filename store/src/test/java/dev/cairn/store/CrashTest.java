@@ -3,12 +3,15 @@ package dev.cairn.store;
 import dev.cairn.protocol.manifest.ManifestId;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,17 +25,35 @@ class CrashTest {
     @TempDir
     Path dir;
 
+    /**
+     * The default run's kill points; `mvn -Psoak` adds visits 1..{@code cairn.soak.crash.visits} of
+     * every point (each a child JVM killed there).
+     */
+    static Stream<Arguments> killPoints() {
+        List<Arguments> points = new ArrayList<>(List.of(
+                Arguments.of("chunk.after-append", 5),
+                Arguments.of("chunk.after-append", 400),
+                Arguments.of("chunk.after-sync", 2),
+                Arguments.of("commit.after-flush", 2),
+                Arguments.of("commit.before-batch", 1),
+                Arguments.of("commit.before-batch", 3),
+                Arguments.of("commit.after-catalog", 2),
+                Arguments.of("commit.after-batch", 2)));
+        int extra = Integer.getInteger("cairn.soak.crash.visits", 0);
+        for (String point : List.of("chunk.after-append", "chunk.after-sync", "commit.after-flush",
+                "commit.before-batch", "commit.after-catalog", "commit.after-batch")) {
+            for (int visit = 1; visit <= extra; visit++) {
+                int v = point.equals("chunk.after-append") ? visit * 37 : visit;
+                if (points.stream().noneMatch(a -> a.get()[0].equals(point) && a.get()[1].equals(v))) {
+                    points.add(Arguments.of(point, v));
+                }
+            }
+        }
+        return points.stream();
+    }
+
     @ParameterizedTest(name = "{0} visit {1}")
-    @CsvSource({
-            "chunk.after-append, 5",
-            "chunk.after-append, 400",
-            "chunk.after-sync, 2",
-            "commit.after-flush, 2",
-            "commit.before-batch, 1",
-            "commit.before-batch, 3",
-            "commit.after-catalog, 2",
-            "commit.after-batch, 2",
-    })
+    @MethodSource("killPoints")
     void crashAtPointLeavesAConsistentStore(String point, int visit) throws Exception {
         Path store = dir.resolve("store");
         Map<Integer, ManifestId> committed = new LinkedHashMap<>();

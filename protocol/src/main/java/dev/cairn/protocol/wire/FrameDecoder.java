@@ -84,6 +84,24 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * {@code ByteToMessageDecoder} asks the channel for more bytes ({@code ctx.read()}) after a read
+     * that decoded nothing while auto-read is off. That is exactly the state of a connection whose
+     * frame waits for budget room (its owner turned auto-read off): the extra read would undo the
+     * pause, and the rest of the frame would be read into memory outside every budget. While
+     * waiting, pass the event on without asking for more; {@link #retry()} and the owner's
+     * auto-read resume the reading.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (waiting) {
+            discardSomeReadBytes();
+            ctx.fireChannelReadComplete();
+            return;
+        }
+        super.channelReadComplete(ctx);
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.context = ctx;

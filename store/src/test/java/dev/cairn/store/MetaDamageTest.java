@@ -55,6 +55,23 @@ class MetaDamageTest {
     }
 
     @Test
+    void theLastResortTheRefusalNamesRestoresEveryCheckpointFromTheCatalog() throws IOException {
+        List<ManifestId> ids = fill(dir);
+        Path meta = dir.resolve("meta");
+        Files.delete(meta.resolve("CURRENT"));
+        assertThatThrownBy(() -> StoreFixture.open(dir)).hasMessageContaining("Without a backup: move " + meta
+                + " aside");
+        Files.move(meta, dir.resolve("meta.damaged")); // as the message says
+        try (Repository repo = StoreFixture.open(dir)) {
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(StoreFixture.get(repo, ids.get(i))).isEqualTo(TestData.random(40 + i, 300_000));
+            }
+            assertThat(repo.list(null)).hasSize(ids.size());
+            assertThat(repo.verify(true).clean()).as("%s", repo.verify(true).problems()).isTrue();
+        }
+    }
+
+    @Test
     void aDamagedTableFileIsRefusedClearlyAtOpen() throws IOException {
         Path clean = dir.resolve("clean");
         fill(clean);

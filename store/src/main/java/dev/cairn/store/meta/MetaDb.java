@@ -167,7 +167,7 @@ public final class MetaDb implements Closeable {
                 throw new CairnException(Status.CORRUPT, "cannot open the metadata database at " + dir + ": it is"
                         + " damaged (RocksDB: " + msg + "). Restore the directory from a backup (for an s3 store:"
                         + " `cairnd --restore-from-bucket`); `cairnd --rebuild-index` cannot help, it needs this"
-                        + " database open", e);
+                        + " database open." + WITHOUT_BACKUP.apply(dir), e);
             }
             throw new CairnException(Status.CORRUPT, "cannot open the metadata database at " + dir + ": " + msg, e);
         } catch (IOException e) {
@@ -463,8 +463,18 @@ public final class MetaDb implements Closeable {
                 + " log file(s) and " + manifests.size() + " MANIFEST file(s). Cairn does not open it: RocksDB would"
                 + " misread it or start an empty database beside it. Restore the directory from a backup (for an s3"
                 + " store: `cairnd --restore-from-bucket`); " + repair + ". `cairnd --rebuild-index` cannot help: it"
-                + " needs this database open");
+                + " needs this database open." + WITHOUT_BACKUP.apply(dir));
     }
+
+    /**
+     * The last resort for a database that cannot be opened, as advice: without {@code meta/}, the
+     * open of a format-2 store rolls every checkpoint forward from the catalog (docs/FORMAT.md,
+     * "Catalog: recovery at open") and records existing packs as unaccounted (GC keeps them).
+     */
+    private static final java.util.function.Function<Path, String> WITHOUT_BACKUP = dir -> " Without a backup: move "
+            + dir + " aside (keep it for analysis) and start cairnd; if the store's catalog is intact, the open rebuilds"
+            + " the metadata from it and from the pack footers (every committed checkpoint; GC then keeps the data it"
+            + " cannot explain until `cairn gc --force`); check with `cairn verify --read-data`";
 
     /**
      * Null, or the error RocksDB reported for a damaged WAL record at open: the database then

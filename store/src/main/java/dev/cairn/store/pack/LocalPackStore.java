@@ -527,7 +527,9 @@ public final class LocalPackStore implements PackStore {
                     // already gone: a previous attempt (or a crashed GC) deleted it
                 } catch (IOException e) {
                     failed[i] = withPath("deleting pack " + id, path, e);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // Recorded, not lost with the thread: a pack neither unlinked nor failed would
+                    // let the caller take it for deleted and clear its journal.
                     failed[i] = new IOException("deleting pack " + id + " (" + path + ") failed: " + e, e);
                 }
             }

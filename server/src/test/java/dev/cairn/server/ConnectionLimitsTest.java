@@ -64,6 +64,9 @@ class ConnectionLimitsTest {
                 assertThat(e.status()).isEqualTo(Status.BUSY);
                 assertThat(e.message()).contains("team-a").contains("limits.max_connections_per_tenant");
             }
+            // The refused connection is closed on both sides before B comes (its slot among those
+            // waiting for HELLO is given back when the daemon sees the close, not when we do).
+            BadInputTest.waitFor(() -> daemon.connections() == 5);
             // A's connections still work, and B gets in beside them (4 of the daemon's 5 authenticated slots).
             assertThat(open.get(3).call(new Ping(7))).isEqualTo(new Pong(7));
             WireDriver b = WireDriver.open(daemon.address(), TOKEN_B);

@@ -1,5 +1,6 @@
 package dev.cairn.bench;
 
+import dev.cairn.bench.jmh.BenchData;
 import dev.cairn.client.CairnClient;
 import dev.cairn.protocol.HostPort;
 import dev.cairn.protocol.chunk.ChunkId;
@@ -20,8 +21,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * The workload behind the per-stage budget in docs/BENCHMARKS.md: warm puts and gets of a
@@ -52,7 +51,7 @@ public final class StageBudget {
         this.size = size;
         this.rounds = rounds;
         this.dir = Files.createTempDirectory("cairn-budget");
-        this.original = dev.cairn.bench.jmh.BenchData.random(7, size);
+        this.original = BenchData.random(7, size);
         this.data = original.clone();
         this.digest = MessageDigest.getInstance("SHA-256").digest(original);
     }
@@ -67,7 +66,7 @@ public final class StageBudget {
                 b.run(p);
             }
         } finally {
-            deleteTree(b.dir);
+            BenchData.deleteTree(b.dir);
         }
     }
 
@@ -85,7 +84,7 @@ public final class StageBudget {
                 measure(phase, switch (what) {
                     case "new" -> () -> checkNew(repo.put(opts(), new ByteArrayInputStream(vary())).newBytes());
                     case "unchanged" -> () -> checkUnchanged(repo.put(opts(), new ByteArrayInputStream(original)).newBytes());
-                    default -> () -> readVerified(repo.open(stored));
+                    default -> () -> BenchData.readVerified(repo.open(stored), digest);
                 });
             }
             return;
@@ -114,7 +113,7 @@ public final class StageBudget {
                         Files.deleteIfExists(out);
                         client.restoreLocal(client.show(stored), out, null);
                         try (InputStream in = Files.newInputStream(out)) {
-                            readVerified(in);
+                            BenchData.readVerified(in, digest);
                         }
                     };
                 };
@@ -122,7 +121,7 @@ public final class StageBudget {
                 op = switch (what) {
                     case "new" -> () -> checkNew(client.put(opts(), new ByteArrayInputStream(vary())).newBytes());
                     case "unchanged" -> () -> checkUnchanged(client.put(opts(), new ByteArrayInputStream(original)).newBytes());
-                    default -> () -> readVerified(client.open(stored));
+                    default -> () -> BenchData.readVerified(client.open(stored), digest);
                 };
             }
             measure(phase, op);
@@ -182,23 +181,4 @@ public final class StageBudget {
         }
     }
 
-    private void readVerified(InputStream in) throws IOException {
-        MessageDigest md = ChunkId.newDigest();
-        byte[] buf = new byte[1 << 20];
-        try (in) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        if (!MessageDigest.isEqual(md.digest(), digest)) {
-            throw new IllegalStateException("restored bytes differ");
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
 }

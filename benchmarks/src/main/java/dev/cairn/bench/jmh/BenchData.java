@@ -51,7 +51,7 @@ public final class BenchData {
      * Reads {@code in} to its end and checks its SHA-256 against {@code expected}, so a fast
      * wrong read fails instead of scoring; returns the digest for JMH to consume.
      */
-    static byte[] readVerified(InputStream in, byte[] expected) throws IOException {
+    public static byte[] readVerified(InputStream in, byte[] expected) throws IOException {
         MessageDigest md = ChunkId.newDigest();
         byte[] buf = new byte[1 << 20];
         try (in) {
@@ -68,7 +68,7 @@ public final class BenchData {
     }
 
     /** Deletes a benchmark's data directory and everything in it. */
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

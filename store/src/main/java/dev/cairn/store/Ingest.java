@@ -169,21 +169,30 @@ final class Ingest {
         }
     }
 
-    private Processed process(ChunkBatch batch) {
+    /**
+     * Runs one stage of this stream counted in {@link #running}, so that {@link #cancel} waits
+     * for it; a stage that starts after a cancel does nothing. The count is raised before the
+     * check: cancel sets the flag, then waits for the count to drop.
+     */
+    private <T> T stage(java.util.function.Supplier<T> body) {
         synchronized (running) {
-            running[0]++; // before the check, as in write()
+            running[0]++;
         }
         try {
             if (cancelled) {
                 throw new CancellationException("the put was cancelled");
             }
-            return processNow(batch);
+            return body.get();
         } finally {
             synchronized (running) {
                 running[0]--;
                 running.notifyAll();
             }
         }
+    }
+
+    private Processed process(ChunkBatch batch) {
+        return stage(() -> processNow(batch));
     }
 
     private Processed processNow(ChunkBatch batch) {
@@ -213,31 +222,26 @@ final class Ingest {
 
     /** The write stage of one batch; runs after the previous batch's. */
     private void write(Processed p) {
-        synchronized (running) {
-            running[0]++; // before the check: cancel() sets the flag, then waits for this to drop
-        }
-        try {
+        stage(() -> {
             ChunkBatch b = p.batch();
             ChunkAdmission a = p.admitted();
-            for (int i = 0; i < b.count(); i++) {
-                if (cancelled) {
-                    // The session is being aborted: storing more would only leave garbage for GC.
-                    throw new CancellationException("the put was cancelled");
+            try {
+                for (int i = 0; i < b.count(); i++) {
+                    if (cancelled) {
+                        // The session is being aborted: storing more would only leave garbage for GC.
+                        throw new CancellationException("the put was cancelled");
+                    }
+                    EncodedChunk e = p.missing()[i];
+                    if (e != null) {
+                        a.store(i, e);
+                    }
+                    entry.add(new ChunkRef(a.id(i), b.length(i)));
                 }
-                EncodedChunk e = p.missing()[i];
-                if (e != null) {
-                    a.store(i, e);
-                }
-                entry.add(new ChunkRef(a.id(i), b.length(i)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            synchronized (running) {
-                running[0]--;
-                running.notifyAll();
-            }
-        }
+            return null;
+        });
     }
 
     private static void await(CompletableFuture<Void> f) throws IOException {

@@ -130,9 +130,7 @@ public final class Repository implements Closeable {
                 // whatever the lost records explained.
                 List<PackInfo> existing = packs.list();
                 try (MetaDb.Batch b = db.batch()) {
-                    for (PackInfo pi : existing) {
-                        dev.cairn.store.meta.GcAccounting.putPack(b, pi.id(), 0);
-                    }
+                    dev.cairn.store.meta.GcAccounting.putUnaccounted(b, existing);
                     db.write(b, true);
                 }
                 log.error("the GC journal and trim audit were lost with their table: {} packs recorded with nothing"
@@ -391,9 +389,7 @@ public final class Repository implements Closeable {
             List<PackInfo> existing = packs == null ? List.of() : packs.list();
             try (MetaDb.Batch b = db.batch()) {
                 b.put(Cf.META, Keys.CONFIG, c.encode());
-                for (PackInfo pi : existing) {
-                    dev.cairn.store.meta.GcAccounting.putPack(b, pi.id(), 0);
-                }
+                dev.cairn.store.meta.GcAccounting.putUnaccounted(b, existing);
                 db.write(b, true);
             }
             if (existing.isEmpty()) {

@@ -98,6 +98,18 @@ public final class GcAccounting {
         b.put(Cf.JOURNAL, packKey(id), encode(accounted));
     }
 
+    /**
+     * Records every pack of {@code packs} as known with nothing accounted for: for packs that
+     * exist before the metadata that explained them (a store created over existing packs, a lost
+     * GC journal), so that GC does not take their unindexed records for garbage it can explain.
+     */
+    public static void putUnaccounted(MetaDb.Batch b, java.util.List<dev.cairn.store.pack.PackInfo> packs)
+            throws CairnException {
+        for (dev.cairn.store.pack.PackInfo p : packs) {
+            putPack(b, p.id(), 0);
+        }
+    }
+
     public static void deletePack(MetaDb.Batch b, PackId id) throws CairnException {
         b.delete(Cf.JOURNAL, packKey(id));
     }
